@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make train` (the main job) and `make test` (every test).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+BIN := $(VENV)/bin
+export WANDB_MODE ?= offline
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+export PYTHONHASHSEED ?= 0
+
+.PHONY: venv test train export clean-check nbtest firmware-deps
+
+# Idempotent: the stamp records the exact settings and constraints it was installed from.
+$(VENV)/.stamp: settings.ini constraints.txt setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	$(PIP) check
+	$(PY) -m ipykernel install --user --name python3 >/dev/null
+	touch $@
+
+venv: $(VENV)/.stamp
+
+export: venv
+	$(BIN)/nbdev_export
+
+# CI gate: notebooks are the source of truth, so exporting and cleaning must change nothing.
+clean-check: venv
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	$(PY) .ci/readme.py
+	git diff --exit-code --stat -- nbs bitgen README.md || (echo "nbdev_export/nbdev_clean changed tracked files: run them and commit." && exit 1)
+	test -z "$$(git status --porcelain -- nbs bitgen)" || (git status --porcelain -- nbs bitgen; echo "untracked files after nbdev_export: commit them." && exit 1)
+
+nbtest: venv
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+test: clean-check nbtest
+
+train: venv
+	mkdir -p runs/default
+	$(BIN)/papermill nbs/train.ipynb runs/default/train.ipynb -k python3 --cwd nbs -p out_dir ../runs/default -p budget full
