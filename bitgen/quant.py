@@ -6,35 +6,35 @@
 __all__ = ['rms_norm', 'quantize_weights', 'quantize_activations', 'ste', 'BitLinear', 'int_forward', 'pack_ternary',
            'unpack_ternary', 'bitnet_replace', 'train_toy']
 
-# %% ../nbs/00_quant.ipynb #05561d54
+# %% ../nbs/00_quant.ipynb #109f0c56
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 
-# %% ../nbs/00_quant.ipynb #0ab2be69
+# %% ../nbs/00_quant.ipynb #4a032922
 def rms_norm(x: torch.Tensor, weight: torch.Tensor | None = None, eps: float = 1e-5) -> torch.Tensor:
     "Root-mean-square normalisation over the last dimension, times an optional gain."
     y = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
     return y if weight is None else y * weight
 
-# %% ../nbs/00_quant.ipynb #071d999b
+# %% ../nbs/00_quant.ipynb #b912e80a
 def quantize_weights(w: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
     "Absmean ternary quantisation: returns (int8 tensor in {-1,0,1}, scalar scale) with w ≈ t*scale."
     scale = w.detach().abs().mean().clamp(min=eps)
     return (w.detach() / scale).round().clamp(-1, 1).to(torch.int8), scale
 
-# %% ../nbs/00_quant.ipynb #ae1a386c
+# %% ../nbs/00_quant.ipynb #3798c1d5
 def quantize_activations(x: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
     "Per-token absmax int8 quantisation: returns (int8 tensor, scale [...,1]) with x ≈ q*scale."
     absmax = x.detach().abs().amax(-1, keepdim=True).clamp(min=eps)
     q = (x.detach() * (127.0 / absmax)).round().clamp(-128, 127).to(torch.int8)
     return q, absmax / 127.0
 
-# %% ../nbs/00_quant.ipynb #6967b5be
+# %% ../nbs/00_quant.ipynb #894e339d
 def ste(x: torch.Tensor, x_quant: torch.Tensor) -> torch.Tensor:
     "Forward `x_quant`, backward the identity to `x`."
     return x + (x_quant - x).detach()
 
-# %% ../nbs/00_quant.ipynb #a62661d0
+# %% ../nbs/00_quant.ipynb #d0d5027a
 class BitLinear(nn.Linear):
     "`nn.Linear` with RMSNorm, per-token int8 activations and absmean ternary weights (BitNet b1.58)."
     def __init__(self, in_features: int, out_features: int, bias: bool = False, eps: float = 1e-5, device=None, dtype=None):
@@ -51,7 +51,7 @@ class BitLinear(nn.Linear):
         y = F.linear(ste(xn / s, q.to(xn.dtype)), ste(self.weight / ws, t.to(self.weight.dtype))) * (s * ws)
         return y if self.bias is None else y + self.bias
 
-# %% ../nbs/00_quant.ipynb #b33cb3f1
+# %% ../nbs/00_quant.ipynb #8d559aed
 @torch.no_grad()
 def int_forward(layer: BitLinear, x: torch.Tensor) -> torch.Tensor:
     "The integer path of a BitLinear: int8 x ternary accumulated in int32, then scaled."
@@ -61,7 +61,7 @@ def int_forward(layer: BitLinear, x: torch.Tensor) -> torch.Tensor:
     y = acc.to(torch.float32) * (s * ws)
     return y if layer.bias is None else y + layer.bias
 
-# %% ../nbs/00_quant.ipynb #7bc33945
+# %% ../nbs/00_quant.ipynb #08936b04
 _PER_BYTE = {2: 4, 1.6: 5}
 
 def _check_bits(bits):
@@ -77,7 +77,7 @@ def pack_ternary(t: torch.Tensor, bits: float = 2) -> torch.Tensor:
     weights = torch.tensor([4 ** k for k in range(n)] if bits == 2 else [3 ** k for k in range(n)], dtype=torch.int32)
     return (codes * weights).sum(1).to(torch.uint8)
 
-# %% ../nbs/00_quant.ipynb #81f0190b
+# %% ../nbs/00_quant.ipynb #64f6cae7
 def unpack_ternary(packed: torch.Tensor, shape, bits: float = 2) -> torch.Tensor:
     "Inverse of `pack_ternary`: int8 tensor of the given shape."
     n, numel = _check_bits(bits), math.prod(shape)
@@ -86,7 +86,7 @@ def unpack_ternary(packed: torch.Tensor, shape, bits: float = 2) -> torch.Tensor
     codes = (p >> (2 * torch.arange(n))) & 3 if bits == 2 else (p // 3 ** torch.arange(n)) % 3
     return (codes.reshape(-1)[:numel] - 1).to(torch.int8).reshape(shape)
 
-# %% ../nbs/00_quant.ipynb #30fb46d5
+# %% ../nbs/00_quant.ipynb #c556db20
 def bitnet_replace(module: nn.Module) -> nn.Module:
     "Replace every `nn.Linear` inside `module` (in place) with a `BitLinear` carrying the same weights."
     for name, child in module.named_children():
@@ -98,7 +98,7 @@ def bitnet_replace(module: nn.Module) -> nn.Module:
         else: bitnet_replace(child)
     return module
 
-# %% ../nbs/00_quant.ipynb #a1b10dfc
+# %% ../nbs/00_quant.ipynb #92cac99f
 def train_toy(make_model, steps: int = 150, seed: int = 0, lr: float = 3e-3):
     "Train `make_model()` on a fixed synthetic classification task; returns the loss per step."
     g = torch.Generator().manual_seed(seed)
