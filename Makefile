@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export PYTHONHASHSEED ?= 0
 
-.PHONY: venv test train export clean-check nbtest firmware-deps
+.PHONY: venv test train export clean-check nbtest firmware-test
 
 # Idempotent: the stamp records the exact settings and constraints it was installed from.
 $(VENV)/.stamp: settings.ini constraints.txt setup.py
@@ -36,7 +36,10 @@ clean-check: venv
 nbtest: venv
 	$(BIN)/nbdev_test --n_workers 2 --timing
 
-test: clean-check nbtest
+firmware-test:
+	$(MAKE) -C firmware deps test
+
+test: clean-check nbtest firmware-test
 
 train: venv
 	mkdir -p runs/default

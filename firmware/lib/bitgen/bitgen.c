@@ -1,0 +1,936 @@
+/* bitgen.c - the BitGen C runtime (see bitgen.h for every spec). */
+#include "bitgen.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* Parity with the numpy twin needs one IEEE rounding per float operation. */
+#if defined(__FAST_MATH__)
+#error "bitgen: do not build with -ffast-math; the float specs assume IEEE semantics"
+#endif
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != -1
+#error "bitgen: float expressions must be evaluated in float (FLT_EVAL_METHOD 0), e.g. use SSE, not x87"
+#endif
+/* Board build systems may not pass -ffp-contract=off; a fused a*b+c would
+ * round once instead of twice and break parity, so turn contraction off here. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && !defined(__ARM_BIG_ENDIAN) && !defined(BITGEN_NO_DSP)
+#include <arm_acle.h>
+#define BITGEN_DSP 1
+#else
+#define BITGEN_DSP 0
+#endif
+
+/* Little-endian u32 from bytes: the blob may be produced on any host. */
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static float f32_from_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* ===================================================================== */
+/* 1. Status codes                                                       */
+/* ===================================================================== */
+const char *bitgen_status_str(int status)
+{
+    switch (status) {
+    case BITGEN_OK: return "ok";
+    case BITGEN_E_ARG: return "invalid argument";
+    case BITGEN_E_ALIGN: return "blob not 16-byte aligned";
+    case BITGEN_E_TRUNCATED: return "blob truncated";
+    case BITGEN_E_MAGIC: return "bad magic (not a BGEN blob)";
+    case BITGEN_E_VERSION: return "unsupported blob version";
+    case BITGEN_E_SECTION_COUNT: return "section count out of range";
+    case BITGEN_E_HEADER_SIZE: return "header size does not match section count";
+    case BITGEN_E_FILE_SIZE: return "file size smaller than header";
+    case BITGEN_E_CRC: return "CRC mismatch";
+    case BITGEN_E_CONFIG: return "invalid model config";
+    case BITGEN_E_SECTION_BOUNDS: return "section out of bounds";
+    case BITGEN_E_SECTION_ALIGN: return "section offset not 16-byte aligned";
+    case BITGEN_E_SECTION_OVERLAP: return "sections overlap or are out of order";
+    case BITGEN_E_SECTION_TYPE: return "bad section type or size";
+    case BITGEN_E_SECTION_ID: return "duplicate section id";
+    case BITGEN_E_NOT_FOUND: return "section not found";
+    case BITGEN_E_STORE_EMPTY: return "no valid stored state";
+    case BITGEN_E_STORE_IO: return "flash I/O error";
+    case BITGEN_E_STORE_SIZE: return "state too large";
+    default: return "unknown status";
+    }
+}
+
+/* ===================================================================== */
+/* 2. CRC-32                                                             */
+/* ===================================================================== */
+/* Byte table in flash (1 KiB): about 7 instructions per byte on Cortex-M,
+ * so checking a 500 KB blob at boot costs a few million instructions. */
+static const uint32_t crc_table[256] = {
+    0x00000000u, 0x77073096u, 0xee0e612cu, 0x990951bau, 0x076dc419u, 0x706af48fu,
+    0xe963a535u, 0x9e6495a3u, 0x0edb8832u, 0x79dcb8a4u, 0xe0d5e91eu, 0x97d2d988u,
+    0x09b64c2bu, 0x7eb17cbdu, 0xe7b82d07u, 0x90bf1d91u, 0x1db71064u, 0x6ab020f2u,
+    0xf3b97148u, 0x84be41deu, 0x1adad47du, 0x6ddde4ebu, 0xf4d4b551u, 0x83d385c7u,
+    0x136c9856u, 0x646ba8c0u, 0xfd62f97au, 0x8a65c9ecu, 0x14015c4fu, 0x63066cd9u,
+    0xfa0f3d63u, 0x8d080df5u, 0x3b6e20c8u, 0x4c69105eu, 0xd56041e4u, 0xa2677172u,
+    0x3c03e4d1u, 0x4b04d447u, 0xd20d85fdu, 0xa50ab56bu, 0x35b5a8fau, 0x42b2986cu,
+    0xdbbbc9d6u, 0xacbcf940u, 0x32d86ce3u, 0x45df5c75u, 0xdcd60dcfu, 0xabd13d59u,
+    0x26d930acu, 0x51de003au, 0xc8d75180u, 0xbfd06116u, 0x21b4f4b5u, 0x56b3c423u,
+    0xcfba9599u, 0xb8bda50fu, 0x2802b89eu, 0x5f058808u, 0xc60cd9b2u, 0xb10be924u,
+    0x2f6f7c87u, 0x58684c11u, 0xc1611dabu, 0xb6662d3du, 0x76dc4190u, 0x01db7106u,
+    0x98d220bcu, 0xefd5102au, 0x71b18589u, 0x06b6b51fu, 0x9fbfe4a5u, 0xe8b8d433u,
+    0x7807c9a2u, 0x0f00f934u, 0x9609a88eu, 0xe10e9818u, 0x7f6a0dbbu, 0x086d3d2du,
+    0x91646c97u, 0xe6635c01u, 0x6b6b51f4u, 0x1c6c6162u, 0x856530d8u, 0xf262004eu,
+    0x6c0695edu, 0x1b01a57bu, 0x8208f4c1u, 0xf50fc457u, 0x65b0d9c6u, 0x12b7e950u,
+    0x8bbeb8eau, 0xfcb9887cu, 0x62dd1ddfu, 0x15da2d49u, 0x8cd37cf3u, 0xfbd44c65u,
+    0x4db26158u, 0x3ab551ceu, 0xa3bc0074u, 0xd4bb30e2u, 0x4adfa541u, 0x3dd895d7u,
+    0xa4d1c46du, 0xd3d6f4fbu, 0x4369e96au, 0x346ed9fcu, 0xad678846u, 0xda60b8d0u,
+    0x44042d73u, 0x33031de5u, 0xaa0a4c5fu, 0xdd0d7cc9u, 0x5005713cu, 0x270241aau,
+    0xbe0b1010u, 0xc90c2086u, 0x5768b525u, 0x206f85b3u, 0xb966d409u, 0xce61e49fu,
+    0x5edef90eu, 0x29d9c998u, 0xb0d09822u, 0xc7d7a8b4u, 0x59b33d17u, 0x2eb40d81u,
+    0xb7bd5c3bu, 0xc0ba6cadu, 0xedb88320u, 0x9abfb3b6u, 0x03b6e20cu, 0x74b1d29au,
+    0xead54739u, 0x9dd277afu, 0x04db2615u, 0x73dc1683u, 0xe3630b12u, 0x94643b84u,
+    0x0d6d6a3eu, 0x7a6a5aa8u, 0xe40ecf0bu, 0x9309ff9du, 0x0a00ae27u, 0x7d079eb1u,
+    0xf00f9344u, 0x8708a3d2u, 0x1e01f268u, 0x6906c2feu, 0xf762575du, 0x806567cbu,
+    0x196c3671u, 0x6e6b06e7u, 0xfed41b76u, 0x89d32be0u, 0x10da7a5au, 0x67dd4accu,
+    0xf9b9df6fu, 0x8ebeeff9u, 0x17b7be43u, 0x60b08ed5u, 0xd6d6a3e8u, 0xa1d1937eu,
+    0x38d8c2c4u, 0x4fdff252u, 0xd1bb67f1u, 0xa6bc5767u, 0x3fb506ddu, 0x48b2364bu,
+    0xd80d2bdau, 0xaf0a1b4cu, 0x36034af6u, 0x41047a60u, 0xdf60efc3u, 0xa867df55u,
+    0x316e8eefu, 0x4669be79u, 0xcb61b38cu, 0xbc66831au, 0x256fd2a0u, 0x5268e236u,
+    0xcc0c7795u, 0xbb0b4703u, 0x220216b9u, 0x5505262fu, 0xc5ba3bbeu, 0xb2bd0b28u,
+    0x2bb45a92u, 0x5cb36a04u, 0xc2d7ffa7u, 0xb5d0cf31u, 0x2cd99e8bu, 0x5bdeae1du,
+    0x9b64c2b0u, 0xec63f226u, 0x756aa39cu, 0x026d930au, 0x9c0906a9u, 0xeb0e363fu,
+    0x72076785u, 0x05005713u, 0x95bf4a82u, 0xe2b87a14u, 0x7bb12baeu, 0x0cb61b38u,
+    0x92d28e9bu, 0xe5d5be0du, 0x7cdcefb7u, 0x0bdbdf21u, 0x86d3d2d4u, 0xf1d4e242u,
+    0x68ddb3f8u, 0x1fda836eu, 0x81be16cdu, 0xf6b9265bu, 0x6fb077e1u, 0x18b74777u,
+    0x88085ae6u, 0xff0f6a70u, 0x66063bcau, 0x11010b5cu, 0x8f659effu, 0xf862ae69u,
+    0x616bffd3u, 0x166ccf45u, 0xa00ae278u, 0xd70dd2eeu, 0x4e048354u, 0x3903b3c2u,
+    0xa7672661u, 0xd06016f7u, 0x4969474du, 0x3e6e77dbu, 0xaed16a4au, 0xd9d65adcu,
+    0x40df0b66u, 0x37d83bf0u, 0xa9bcae53u, 0xdebb9ec5u, 0x47b2cf7fu, 0x30b5ffe9u,
+    0xbdbdf21cu, 0xcabac28au, 0x53b39330u, 0x24b4a3a6u, 0xbad03605u, 0xcdd70693u,
+    0x54de5729u, 0x23d967bfu, 0xb3667a2eu, 0xc4614ab8u, 0x5d681b02u, 0x2a6f2b94u,
+    0xb40bbe37u, 0xc30c8ea1u, 0x5a05df1bu, 0x2d02ef8du,
+};
+
+uint32_t bitgen_crc32_update(uint32_t crc, const void *data, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    crc = ~crc;
+    while (n--) crc = crc_table[(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+uint32_t bitgen_crc32(const void *data, size_t n) { return bitgen_crc32_update(0, data, n); }
+
+/* ===================================================================== */
+/* 3. Weight blob                                                        */
+/* ===================================================================== */
+static int config_valid(const bitgen_config *c)
+{
+    const uint32_t lim = 65536u;
+    uint32_t eps_bits;
+    int i;
+    memcpy(&eps_bits, &c->norm_eps, 4);
+    if (c->vocab_size < 1 || c->vocab_size > (1u << 20)) return 0;
+    if (c->dim < 4 || c->dim > lim || c->dim % 4) return 0;
+    if (c->n_layers < 1 || c->n_layers > 256) return 0;
+    if (c->n_heads < 1 || c->dim % c->n_heads) return 0;
+    if (c->ffn_dim < 4 || c->ffn_dim > (1u << 18) || c->ffn_dim % 4) return 0;
+    if (c->n_sinks > lim || c->window > lim || c->mem_slots > lim || c->n_robots > lim) return 0;
+    if (c->max_steps > lim || c->image_size > lim || c->patch_size > lim) return 0;
+    if (c->image_size && (c->patch_size == 0 || c->image_size % c->patch_size)) return 0;
+    if (c->weight_pack != 4 && c->weight_pack != 5) return 0;
+    /* positive, finite: sign clear, exponent not all ones, not +0 */
+    if ((eps_bits >> 31) || (eps_bits >> 23) == 0xFFu || eps_bits == 0) return 0;
+    if (c->flags) return 0;
+    for (i = 0; i < 3; i++)
+        if (c->reserved[i]) return 0;
+    return 1;
+}
+
+static void config_read(bitgen_config *c, const uint8_t *p)
+{
+    uint32_t w[BITGEN_CONFIG_WORDS];
+    uint32_t i;
+    for (i = 0; i < BITGEN_CONFIG_WORDS; i++) w[i] = rd32(p + 4 * i);
+    c->vocab_size = w[0];
+    c->dim = w[1];
+    c->n_layers = w[2];
+    c->n_heads = w[3];
+    c->ffn_dim = w[4];
+    c->n_sinks = w[5];
+    c->window = w[6];
+    c->mem_slots = w[7];
+    c->n_robots = w[8];
+    c->max_steps = w[9];
+    c->image_size = w[10];
+    c->patch_size = w[11];
+    c->weight_pack = w[12];
+    c->norm_eps = f32_from_bits(w[13]);
+    c->flags = w[14];
+    for (i = 0; i < 3; i++) c->reserved[i] = w[15 + i];
+}
+
+static uint32_t dtype_size(uint32_t type)
+{
+    switch (type) {
+    case BITGEN_DT_RAW: case BITGEN_DT_I8: case BITGEN_DT_T2: case BITGEN_DT_T5: return 1;
+    case BITGEN_DT_I16: return 2;
+    case BITGEN_DT_F32: case BITGEN_DT_I32: return 4;
+    default: return 0;
+    }
+}
+
+static void entry_read(const uint8_t *base, uint32_t i, bitgen_section *s)
+{
+    const uint8_t *e = base + BITGEN_BLOB_FIXED + BITGEN_BLOB_ENTRY * i;
+    s->id = rd32(e);
+    s->offset = rd32(e + 4);
+    s->size = rd32(e + 8);
+    s->type = rd32(e + 12);
+    s->data = base + s->offset;
+}
+
+int bitgen_blob_open(bitgen_blob *blob, const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    uint32_t n, header_size, file_size, crc, i, j, prev_end;
+    bitgen_section s, t;
+
+    if (!blob) return BITGEN_E_ARG;
+    memset(blob, 0, sizeof *blob);
+    if (!p) return BITGEN_E_ARG;
+    if ((uintptr_t)p % BITGEN_BLOB_ALIGN) return BITGEN_E_ALIGN;
+    if (len < 4) return BITGEN_E_TRUNCATED;
+    if (memcmp(p, "BGEN", 4) != 0) return BITGEN_E_MAGIC;
+    if (len < 8) return BITGEN_E_TRUNCATED;
+    if (rd32(p + 4) != BITGEN_BLOB_VERSION) return BITGEN_E_VERSION;
+    if (len < BITGEN_BLOB_FIXED) return BITGEN_E_TRUNCATED;
+
+    header_size = rd32(p + 12);
+    file_size = rd32(p + 16);
+    n = rd32(p + 20);
+    if (n < 1 || n > BITGEN_MAX_SECTIONS) return BITGEN_E_SECTION_COUNT;
+    /* n is small, so this product cannot overflow */
+    if (header_size != BITGEN_BLOB_FIXED + BITGEN_BLOB_ENTRY * n) return BITGEN_E_HEADER_SIZE;
+    if (file_size < header_size) return BITGEN_E_FILE_SIZE;
+    if ((uint64_t)len < (uint64_t)file_size) return BITGEN_E_TRUNCATED;
+
+    crc = bitgen_crc32_update(0, p, 8);
+    crc = bitgen_crc32_update(crc, p + 12, file_size - 12);
+    if (crc != rd32(p + 8)) return BITGEN_E_CRC;
+
+    config_read(&blob->config, p + 24);
+    if (!config_valid(&blob->config)) {
+        memset(blob, 0, sizeof *blob);
+        return BITGEN_E_CONFIG;
+    }
+
+    prev_end = header_size;
+    for (i = 0; i < n; i++) {
+        uint32_t esz;
+        entry_read(p, i, &s);
+        /* offset + size <= file_size, written so it cannot wrap */
+        if (s.offset < header_size || s.offset > file_size || s.size > file_size - s.offset) goto fail_bounds;
+        if (s.offset % BITGEN_BLOB_ALIGN) { memset(blob, 0, sizeof *blob); return BITGEN_E_SECTION_ALIGN; }
+        if (s.offset < prev_end) { memset(blob, 0, sizeof *blob); return BITGEN_E_SECTION_OVERLAP; }
+        prev_end = s.offset + s.size;
+        esz = dtype_size(s.type);
+        if (esz == 0 || s.size % esz) { memset(blob, 0, sizeof *blob); return BITGEN_E_SECTION_TYPE; }
+        for (j = 0; j < i; j++) {
+            entry_read(p, j, &t);
+            if (t.id == s.id) { memset(blob, 0, sizeof *blob); return BITGEN_E_SECTION_ID; }
+        }
+    }
+    blob->base = p;
+    blob->file_size = file_size;
+    blob->n_sections = n;
+    return BITGEN_OK;
+
+fail_bounds:
+    memset(blob, 0, sizeof *blob);
+    return BITGEN_E_SECTION_BOUNDS;
+}
+
+int bitgen_blob_section(const bitgen_blob *blob, uint32_t index, bitgen_section *out)
+{
+    if (!blob || !out || !blob->base) return BITGEN_E_ARG;
+    if (index >= blob->n_sections) return BITGEN_E_NOT_FOUND;
+    entry_read(blob->base, index, out);
+    return BITGEN_OK;
+}
+
+int bitgen_blob_find(const bitgen_blob *blob, uint32_t id, bitgen_section *out)
+{
+    uint32_t i;
+    if (!blob || !out || !blob->base) return BITGEN_E_ARG;
+    for (i = 0; i < blob->n_sections; i++) {
+        entry_read(blob->base, i, out);
+        if (out->id == id) return BITGEN_OK;
+    }
+    memset(out, 0, sizeof *out);
+    return BITGEN_E_NOT_FOUND;
+}
+
+/* ===================================================================== */
+/* 4. Kernels                                                            */
+/* ===================================================================== */
+/* Round half to even for |v| <= 2^22: adding 1.5*2^23 pushes the fraction
+ * out of the mantissa, and the FPU's default rounding mode does the rest.
+ * Same bits as lrintf/numpy.rint without a libm call (newlib's is soft). */
+static float rint_small(float v)
+{
+    const float magic = 12582912.0f;
+    return (v + magic) - magic;
+}
+
+float bitgen_quantize_i8(int8_t *q, const float *x, int n)
+{
+    float absmax = 0.0f, inv;
+    int i;
+    for (i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
+        if (a > absmax) absmax = a;
+    }
+    inv = 127.0f / (absmax > 1e-5f ? absmax : 1e-5f);
+    for (i = 0; i < n; i++) {
+        float v = x[i] * inv;
+        if (v > 127.0f) v = 127.0f;
+        else if (v < -128.0f) v = -128.0f;
+        else if (v != v) v = 0.0f; /* keeps the int conversion defined */
+        q[i] = (int8_t)(int)rint_small(v);
+    }
+    return inv;
+}
+
+void bitgen_rmsnorm(float *out, const float *x, const float *gain, int n, float eps)
+{
+    float ss = 0.0f, r;
+    int i;
+    if (n <= 0) return;
+    for (i = 0; i < n; i++) ss = ss + x[i] * x[i];
+    r = 1.0f / sqrtf(ss / (float)n + eps);
+    for (i = 0; i < n; i++) out[i] = gain ? (x[i] * r) * gain[i] : x[i] * r;
+}
+
+static int ternary_args_ok(const float *y, const uint8_t *w, const int8_t *xq, int out, int in, int pack)
+{
+    if (!y || !w || !xq) return 0;
+    if (out < 1 || in < 1 || in > 65536) return 0;
+    if (pack == 4) return in % 4 == 0;
+    return pack == 5;
+}
+
+int bitgen_matvec_ternary_ref(float *y, const uint8_t *w, const int8_t *xq, float x_inv,
+                              float w_scale, int out, int in, int pack)
+{
+    static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
+    int r, i, rb;
+    float s;
+    if (!ternary_args_ok(y, w, xq, out, in, pack)) return BITGEN_E_ARG;
+    rb = (in + pack - 1) / pack;
+    s = w_scale / x_inv;
+    for (r = 0; r < out; r++) {
+        const uint8_t *row = w + (size_t)r * (size_t)rb;
+        int32_t acc = 0;
+        for (i = 0; i < in; i++) {
+            int byte = row[i / pack], code, t;
+            if (pack == 4) {
+                code = (byte >> (2 * (i % 4))) & 3;
+                t = code == 3 ? 0 : code - 1;
+            } else {
+                code = (byte / pow3[i % 5]) % 3;
+                t = code - 1;
+            }
+            acc += t * xq[i];
+        }
+        y[r] = (float)acc * s;
+    }
+    return BITGEN_OK;
+}
+
+/* --- LUT kernel ------------------------------------------------------
+ * Table layout, per pair of byte-groups (2p, 2p+1) of the current chunk:
+ * 256 words; word b holds, in its low half, the partial sum of group 2p for
+ * weight byte b, and in its high half that of group 2p+1. Pairing groups
+ * lets the Cortex-M build compute both halves with one SADD16, and a row
+ * reads either half with one LDRSH (base, or base + 2 bytes). Partial sums
+ * fit int16: |sum| <= 5 * 128. */
+
+#define LUT_PAIR_WORDS 256
+
+static void lut_inputs(int8_t *a, const int8_t *xq, int in, int first, int count)
+{
+    int k;
+    for (k = 0; k < count; k++) a[k] = (first + k < in) ? xq[first + k] : 0;
+}
+
+#if BITGEN_DSP
+typedef int16x2_t v2; /* two int16 lanes: low = even group, high = odd group */
+static v2 pk(int lo, int hi)
+{
+    v2 r;
+    __asm("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi)); /* GCC will not emit PKHBT itself */
+    return r;
+}
+/* Two table words with one STRD at a constant even word index. Written as
+ * asm because GCC splits a 64-bit store built from two registers into two
+ * STRs, which costs one instruction per word pair in the build. */
+#define ST2(word, w0, w1) \
+    __asm volatile("strd %1, %2, [%0, %3]" : : "r"(tp), "r"(w0), "r"(w1), "n"(4 * (word)) : "memory")
+
+/* SADD16/SSUB16 write the GE flags, so the compiler will not merge repeated
+ * calls: every packed value below is computed once into a local.
+ *
+ * pack 4: entry(c0..c3) = sum_k (c_k - 1) * A_k at word c0 + 4c1 + 16c2 + 64c3.
+ * Each (c1,c2,c3) writes its c0 = 0,1,2 triplet plus the unused c0 = 3 word
+ * (a copy of c0 = 1, so invalid code 3 reads as weight 0) with two STRDs. */
+#define T4_QUAD(off, E)                                             \
+    do {                                                            \
+        const v2 e_ = (E);                                          \
+        ST2((off), __ssub16(e_, A0), e_);                           \
+        ST2((off) + 2, __sadd16(e_, A0), e_);                       \
+    } while (0)
+#define T4_ROW(off, E2)                                             \
+    do {                                                            \
+        const v2 b_ = (E2);                                         \
+        T4_QUAD((off), __ssub16(b_, A1));                           \
+        T4_QUAD((off) + 4, b_);                                     \
+        T4_QUAD((off) + 8, __sadd16(b_, A1));                       \
+    } while (0)
+#define T4_PLANE(off, B)                                            \
+    do {                                                            \
+        const v2 p_ = (B);                                          \
+        T4_ROW((off), __ssub16(p_, A2));                            \
+        T4_ROW((off) + 16, p_);                                     \
+        T4_ROW((off) + 32, __sadd16(p_, A2));                       \
+    } while (0)
+
+static void lut_build4(int16_t *tp, const int8_t *a)
+{
+    const v2 A0 = pk(a[0], a[4]), A1 = pk(a[1], a[5]), A2 = pk(a[2], a[6]), A3 = pk(a[3], a[7]);
+    T4_PLANE(0, __ssub16(0, A3));
+    T4_PLANE(64, 0);
+    T4_PLANE(128, A3);
+}
+
+/* pack 5: entry at word c0 + 3c1 + 9c2 + 27c3 + 81c4, dense. Row k = c2 +
+ * 3c3 + 9c4 holds 9 words from 9k (c1-major), so rows 2j and 2j+1 fill 18
+ * words from an even index: 16 SIMD ops and 9 STRDs per two rows. */
+#define T5_ROWS2(k, E0, E1)                                                         \
+    do {                                                                            \
+        const v2 e0 = (E0), m0 = __ssub16(e0, A1), p0 = __sadd16(e0, A1);          \
+        const v2 e1 = (E1), m1 = __ssub16(e1, A1), p1 = __sadd16(e1, A1);          \
+        ST2(9 * (k) + 0, __ssub16(m0, A0), m0);                                     \
+        ST2(9 * (k) + 2, __sadd16(m0, A0), __ssub16(e0, A0));                       \
+        ST2(9 * (k) + 4, e0, __sadd16(e0, A0));                                     \
+        ST2(9 * (k) + 6, __ssub16(p0, A0), p0);                                     \
+        ST2(9 * (k) + 8, __sadd16(p0, A0), __ssub16(m1, A0));                       \
+        ST2(9 * (k) + 10, m1, __sadd16(m1, A0));                                    \
+        ST2(9 * (k) + 12, __ssub16(e1, A0), e1);                                    \
+        ST2(9 * (k) + 14, __sadd16(e1, A0), __ssub16(p1, A0));                      \
+        ST2(9 * (k) + 16, p1, __sadd16(p1, A0));                                    \
+    } while (0)
+/* row 26: words 234..242, plus the unused word 243 */
+#define T5_ROW_LAST(E)                                                              \
+    do {                                                                            \
+        const v2 e0 = (E), m0 = __ssub16(e0, A1), p0 = __sadd16(e0, A1);           \
+        const v2 q0 = __sadd16(p0, A0);                                             \
+        ST2(234, __ssub16(m0, A0), m0);                                             \
+        ST2(236, __sadd16(m0, A0), __ssub16(e0, A0));                               \
+        ST2(238, e0, __sadd16(e0, A0));                                             \
+        ST2(240, __ssub16(p0, A0), p0);                                             \
+        ST2(242, q0, q0);                                                           \
+    } while (0)
+
+static void lut_build5(int16_t *tp, const int8_t *a)
+{
+    const v2 A0 = pk(a[0], a[5]), A1 = pk(a[1], a[6]), A2 = pk(a[2], a[7]);
+    const v2 A3 = pk(a[3], a[8]), A4 = pk(a[4], a[9]);
+    /* b<m> = (c3 - 1) A3 + (c4 - 1) A4 for m = c3 + 3 c4 */
+    const v2 n4 = __ssub16(0, A4);
+    const v2 b0 = __ssub16(n4, A3), b1 = n4, b2 = __sadd16(n4, A3);
+    const v2 b3 = __ssub16(0, A3), b4 = 0, b5 = A3;
+    const v2 b6 = __ssub16(A4, A3), b7 = A4, b8 = __sadd16(A4, A3);
+    T5_ROWS2(0, __ssub16(b0, A2), b0);
+    T5_ROWS2(2, __sadd16(b0, A2), __ssub16(b1, A2));
+    T5_ROWS2(4, b1, __sadd16(b1, A2));
+    T5_ROWS2(6, __ssub16(b2, A2), b2);
+    T5_ROWS2(8, __sadd16(b2, A2), __ssub16(b3, A2));
+    T5_ROWS2(10, b3, __sadd16(b3, A2));
+    T5_ROWS2(12, __ssub16(b4, A2), b4);
+    T5_ROWS2(14, __sadd16(b4, A2), __ssub16(b5, A2));
+    T5_ROWS2(16, b5, __sadd16(b5, A2));
+    T5_ROWS2(18, __ssub16(b6, A2), b6);
+    T5_ROWS2(20, __sadd16(b6, A2), __ssub16(b7, A2));
+    T5_ROWS2(22, b7, __sadd16(b7, A2));
+    T5_ROWS2(24, __ssub16(b8, A2), b8);
+    T5_ROW_LAST(__sadd16(b8, A2));
+}
+#else
+/* Portable build: same integers, written one half at a time. */
+static void lut_build4(int16_t *tp, const int8_t *a)
+{
+    int c0, c1, c2, c3;
+    for (c3 = 0; c3 < 3; c3++)
+        for (c2 = 0; c2 < 3; c2++)
+            for (c1 = 0; c1 < 3; c1++) {
+                const int lo = (c1 - 1) * a[1] + (c2 - 1) * a[2] + (c3 - 1) * a[3];
+                const int hi = (c1 - 1) * a[5] + (c2 - 1) * a[6] + (c3 - 1) * a[7];
+                for (c0 = 0; c0 < 3; c0++) {
+                    const int idx = c0 + 4 * c1 + 16 * c2 + 64 * c3;
+                    tp[2 * idx] = (int16_t)(lo + (c0 - 1) * a[0]);
+                    tp[2 * idx + 1] = (int16_t)(hi + (c0 - 1) * a[4]);
+                }
+            }
+}
+
+static void lut_build5(int16_t *tp, const int8_t *a)
+{
+    int idx;
+    for (idx = 0; idx < 243; idx++) {
+        int lo = 0, hi = 0, v = idx, k;
+        for (k = 0; k < 5; k++, v /= 3) {
+            lo += (v % 3 - 1) * a[k];
+            hi += (v % 3 - 1) * a[5 + k];
+        }
+        tp[2 * idx] = (int16_t)lo;
+        tp[2 * idx + 1] = (int16_t)hi;
+    }
+}
+#endif
+
+/* Sixteen rows at once, so the table base, loop and pointer updates are
+ * shared by 16 rows: per weight byte and row the work is LDRB, LDRSH, ADD.
+ * Two rows share one 32-bit accumulator, a += v and a += v << 16 (one ADD
+ * with shifted operand each), which keeps all 16 sums in 8 registers. The
+ * halves cannot overflow into each other's meaning: per chunk a row sum is
+ * at most 32 groups * 5 * 128 = 20480 < 2^15 in magnitude, so
+ *   lo = sign-extended low half, hi = (a - lo) >> 16
+ * recovers both exactly. Inlined with a constant rb for common widths so the
+ * 16 row offsets become load immediates. */
+#if defined(__GNUC__)
+#define BITGEN_INLINE static inline __attribute__((always_inline))
+#else
+#define BITGEN_INLINE static inline
+#endif
+
+typedef char bitgen_lut_groups_fit_int16[(BITGEN_LUT_GROUPS * 5 * 128 < 32768 && BITGEN_LUT_GROUPS % 2 == 0) ? 1 : -1];
+
+/* Between chunks the running int32 sums wait in y's storage (same size as
+ * float), so no extra RAM is needed; memcpy keeps the type punning legal. */
+static int32_t acc_get(const float *y) { int32_t v; memcpy(&v, y, 4); return v; }
+static void acc_put(float *y, int32_t v) { memcpy(y, &v, 4); }
+
+BITGEN_INLINE void lut_finish_pair(float *y, uint32_t a, int first, int last, float s)
+{
+    /* two's complement narrowing: SXTH, then SUB + ASR */
+    int32_t lo = (int16_t)a, hi = (int16_t)((a - (uint32_t)lo) >> 16);
+    if (!first) {
+        lo += acc_get(y);
+        hi += acc_get(y + 1);
+    }
+    if (last) {
+        y[0] = (float)lo * s;
+        y[1] = (float)hi * s;
+    } else {
+        acc_put(y, lo);
+        acc_put(y + 1, hi);
+    }
+}
+
+#define LUT_PAIR(A, K, T, G) (A += (uint32_t)(T)[2 * w[(2 * (K)) * rb + (G)]] + ((uint32_t)(T)[2 * w[(2 * (K) + 1) * rb + (G)]] << 16))
+#define ROWS16_GROUP(T, G)                                                    \
+    do {                                                                      \
+        const int16_t *tg_ = (T);                                             \
+        LUT_PAIR(a0, 0, tg_, G); LUT_PAIR(a1, 1, tg_, G);                     \
+        LUT_PAIR(a2, 2, tg_, G); LUT_PAIR(a3, 3, tg_, G);                     \
+        LUT_PAIR(a4, 4, tg_, G); LUT_PAIR(a5, 5, tg_, G);                     \
+        LUT_PAIR(a6, 6, tg_, G); LUT_PAIR(a7, 7, tg_, G);                     \
+    } while (0)
+
+BITGEN_INLINE void lut_rows16(float *y, const int16_t *t, const uint8_t *w, int rb, int ng,
+                              int first, int last, float s)
+{
+    const int P = 2 * LUT_PAIR_WORDS; /* int16 elements per pair table */
+    uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    const uint8_t *end = w + (ng & ~3);
+    for (; w < end; w += 4, t += 2 * P) {
+        ROWS16_GROUP(t, 0);
+        ROWS16_GROUP(t + 1, 1);
+        ROWS16_GROUP(t + P, 2);
+        ROWS16_GROUP(t + P + 1, 3);
+    }
+    if (ng & 2) {
+        ROWS16_GROUP(t, 0);
+        ROWS16_GROUP(t + 1, 1);
+        w += 2;
+        t += P;
+    }
+    if (ng & 1) ROWS16_GROUP(t, 0);
+    lut_finish_pair(y, a0, first, last, s);
+    lut_finish_pair(y + 2, a1, first, last, s);
+    lut_finish_pair(y + 4, a2, first, last, s);
+    lut_finish_pair(y + 6, a3, first, last, s);
+    lut_finish_pair(y + 8, a4, first, last, s);
+    lut_finish_pair(y + 10, a5, first, last, s);
+    lut_finish_pair(y + 12, a6, first, last, s);
+    lut_finish_pair(y + 14, a7, first, last, s);
+}
+
+/* All row blocks of one chunk; the switch picks a copy with a constant rb. */
+BITGEN_INLINE void lut_block_rows(float *y, const int16_t *t, const uint8_t *w, int rb, int ng,
+                                  int first, int last, float s, int out)
+{
+    int r;
+    for (r = 0; r + 16 <= out; r += 16)
+        lut_rows16(y + r, t, w + (size_t)r * (size_t)rb, rb, ng, first, last, s);
+}
+
+/* Widths that get their own copy: the tiny model's d = 128 and 4d = 512 at
+ * both packings. A row that fits one chunk never carries partial sums. */
+#ifndef BITGEN_LUT_SPECIALISE
+#define BITGEN_LUT_SPECIALISE 1 /* 0: one generic copy, about 7 KB less code */
+#endif
+static void lut_all_rows16(float *y, const int16_t *t, const uint8_t *w, int rb, int ng,
+                          int first, int last, float s, int out)
+{
+    if (!BITGEN_LUT_SPECIALISE) lut_block_rows(y, t, w, rb, ng, first, last, s, out);
+    else if (rb == ng && rb == 32) lut_block_rows(y, t, w, 32, 32, 1, 1, s, out);       /* in 128, pack 4 */
+    else if (rb == ng && rb == 26) lut_block_rows(y, t, w, 26, 26, 1, 1, s, out);  /* in 128, pack 5 */
+    else if (rb == 128) lut_block_rows(y, t, w, 128, ng, first, last, s, out);     /* in 512, pack 4 */
+    else if (rb == 103) lut_block_rows(y, t, w, 103, ng, first, last, s, out);     /* in 512, pack 5 */
+    else lut_block_rows(y, t, w, rb, ng, first, last, s, out);
+}
+
+static int32_t lut_row1(const int16_t *t, const uint8_t *w, int ng)
+{
+    int32_t a = 0;
+    int g;
+    for (g = 0; g + 1 < ng; g += 2, t += 2 * LUT_PAIR_WORDS) a += t[2 * w[g]] + t[2 * w[g + 1] + 1];
+    if (g < ng) a += t[2 * w[g]];
+    return a;
+}
+
+int bitgen_matvec_ternary(float *y, const uint8_t *w, const int8_t *xq, float x_inv,
+                          float w_scale, int out, int in, int pack, bitgen_lut *lut)
+{
+    const int G = BITGEN_LUT_GROUPS;
+    int rb, c0, r, p;
+    float s;
+    if (!ternary_args_ok(y, w, xq, out, in, pack) || !lut) return BITGEN_E_ARG;
+    rb = (in + pack - 1) / pack;
+    s = w_scale / x_inv;
+    for (c0 = 0; c0 < rb; c0 += G) {
+        const int ng = rb - c0 < G ? rb - c0 : G;
+        const int first = c0 == 0, last = c0 + ng == rb;
+        const int16_t *t = &lut->t[0][0];
+        for (p = 0; 2 * p < ng; p++) {
+            const int first_in = (c0 + 2 * p) * pack;
+            int8_t pad[10];
+            const int8_t *a = xq + first_in;
+            if (first_in + 2 * pack > in) { /* last pair: zero the inputs past the end */
+                lut_inputs(pad, xq, in, first_in, 2 * pack);
+                a = pad;
+            }
+            if (pack == 4) lut_build4(lut->t[p], a);
+            else lut_build5(lut->t[p], a);
+        }
+        lut_all_rows16(y, t, w + c0, rb, ng, first, last, s, out);
+        for (r = out & ~15; r < out; r++) {
+            int32_t a = (first ? 0 : acc_get(y + r)) + lut_row1(t, w + (size_t)r * (size_t)rb + (size_t)c0, ng);
+            if (last) y[r] = (float)a * s;
+            else acc_put(y + r, a);
+        }
+    }
+    return BITGEN_OK;
+}
+
+void bitgen_matvec_f32(float *y, const float *w, const float *x, int out, int in)
+{
+    int r, i;
+    for (r = 0; r < out; r++) {
+        const float *row = w + (size_t)r * (size_t)in;
+        float v = 0.0f;
+        for (i = 0; i < in; i++) v += row[i] * x[i];
+        y[r] = v;
+    }
+}
+
+/* ===================================================================== */
+/* 5. exp and softmax                                                    */
+/* ===================================================================== */
+float bitgen_expf(float x)
+{
+    /* hex literals pin the exact float32 constants of the spec */
+    const float LOG2E = 0x1.715476p+0f, C1 = 0x1.63p-1f, C2 = -0x1.bd0106p-13f;
+    const float P0 = 0x1.a0d2cep-13f, P1 = 0x1.6e879cp-10f, P2 = 0x1.111210p-7f;
+    const float P3 = 0x1.555382p-5f, P4 = 0x1.555554p-3f, P5 = 0x1.0p-1f;
+    float t, fn, r, z, p;
+    int32_t n;
+    if (x != x) return x;
+    if (x > 88.0f) return f32_from_bits(0x7F800000u);
+    if (x < -87.0f) return 0.0f;
+    t = x * LOG2E + 0.5f;
+    n = (int32_t)t;
+    if ((float)n > t) n -= 1;
+    fn = (float)n;
+    r = x - fn * C1;
+    r = r - fn * C2;
+    z = r * r;
+    p = P0;
+    p = p * r + P1;
+    p = p * r + P2;
+    p = p * r + P3;
+    p = p * r + P4;
+    p = p * r + P5;
+    p = p * z;
+    p = p + r;
+    p = p + 1.0f;
+    /* n + 127 is in [1, 254] after the clamps, so the scale is a normal power of 2 */
+    return p * f32_from_bits((uint32_t)(n + 127) << 23);
+}
+
+void bitgen_softmax(float *x, int n)
+{
+    float m, s = 0.0f, inv;
+    int i;
+    if (n <= 0) return;
+    m = x[0];
+    for (i = 1; i < n; i++)
+        if (x[i] > m) m = x[i];
+    for (i = 0; i < n; i++) {
+        x[i] = bitgen_expf(x[i] - m);
+        s = s + x[i];
+    }
+    inv = 1.0f / s;
+    for (i = 0; i < n; i++) x[i] = x[i] * inv;
+}
+
+/* ===================================================================== */
+/* 6. Sampler                                                            */
+/* ===================================================================== */
+uint32_t bitgen_rng_seed(uint32_t seed) { return seed ? seed : BITGEN_RNG_DEFAULT; }
+
+uint32_t bitgen_xorshift32(uint32_t *state)
+{
+    uint32_t x = *state ? *state : BITGEN_RNG_DEFAULT;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return x;
+}
+
+float bitgen_rand_uniform(uint32_t *state)
+{
+    return (float)(bitgen_xorshift32(state) >> 8) * (1.0f / 16777216.0f);
+}
+
+int bitgen_argmax(const float *logits, int n)
+{
+    int i, best = -1;
+    for (i = 0; i < n; i++)
+        if (logits[i] == logits[i] && (best < 0 || logits[i] > logits[best])) best = i;
+    return best < 0 ? 0 : best;
+}
+
+int bitgen_sample_topk(const float *logits, int n, int k, float temperature, uint32_t *state)
+{
+    float val[BITGEN_TOPK_MAX], e[BITGEN_TOPK_MAX], inv_t, s = 0.0f, u, c = 0.0f;
+    int idx[BITGEN_TOPK_MAX], cnt = 0, i, j;
+    if (!logits || n <= 0) return 0;
+    if (k > BITGEN_TOPK_MAX) k = BITGEN_TOPK_MAX;
+    if (k > n) k = n;
+    if (!(temperature > 0.0f) || k <= 1 || !state) return bitgen_argmax(logits, n);
+    /* insertion into a sorted buffer: strict '>' keeps the earlier index first on ties */
+    for (i = 0; i < n; i++) {
+        const float v = logits[i];
+        if (v != v) continue;
+        if (cnt == k && !(v > val[k - 1])) continue;
+        j = cnt < k ? cnt++ : k - 1;
+        for (; j > 0 && v > val[j - 1]; j--) {
+            val[j] = val[j - 1];
+            idx[j] = idx[j - 1];
+        }
+        val[j] = v;
+        idx[j] = i;
+    }
+    if (cnt == 0) return 0;
+    if (val[0] == f32_from_bits(0x7F800000u)) return idx[0];
+    inv_t = 1.0f / temperature;
+    for (j = 0; j < cnt; j++) {
+        e[j] = bitgen_expf((val[j] - val[0]) * inv_t);
+        s = s + e[j];
+    }
+    u = bitgen_rand_uniform(state) * s;
+    for (j = 0; j < cnt; j++) {
+        c = c + e[j];
+        if (u < c) return idx[j];
+    }
+    return idx[cnt - 1];
+}
+
+/* ===================================================================== */
+/* 7. Memory persistence on flash                                        */
+/* ===================================================================== */
+#define STORE_MAGIC 0x534D4742u /* "BGMS" little-endian */
+
+/* Returns 1 and fills seq/len if page i holds a complete, CRC-clean state. */
+static int store_page_valid(const bitgen_flash *f, int i, uint32_t *seq, uint32_t *len)
+{
+    uint8_t h[BITGEN_STORE_HEADER], buf[64];
+    uint32_t crc, done, addr = f->page_addr[i];
+    if (f->read(f->ctx, addr, h, sizeof h)) return 0;
+    if (rd32(h) != STORE_MAGIC) return 0;
+    *seq = rd32(h + 4);
+    *len = rd32(h + 8);
+    if (*len > f->page_size - BITGEN_STORE_HEADER) return 0;
+    crc = bitgen_crc32_update(0, h + 4, 8);
+    for (done = 0; done < *len;) {
+        uint32_t n = *len - done < sizeof buf ? *len - done : (uint32_t)sizeof buf;
+        if (f->read(f->ctx, addr + BITGEN_STORE_HEADER + done, buf, n)) return 0;
+        crc = bitgen_crc32_update(crc, buf, n);
+        done += n;
+    }
+    return crc == rd32(h + 12);
+}
+
+/* Index of the page with the newest valid state, or -1. */
+static int store_newest(const bitgen_flash *f, uint32_t *seq, uint32_t *len)
+{
+    uint32_t s[2], l[2];
+    int v0 = store_page_valid(f, 0, &s[0], &l[0]);
+    int v1 = store_page_valid(f, 1, &s[1], &l[1]);
+    int best;
+    if (!v0 && !v1) return -1;
+    /* serial-number order: the counter may wrap after 2^32 saves */
+    best = (v0 && v1) ? ((int32_t)(s[1] - s[0]) > 0 ? 1 : 0) : (v0 ? 0 : 1);
+    *seq = s[best];
+    *len = l[best];
+    return best;
+}
+
+static int store_flash_ok(const bitgen_flash *f)
+{
+    return f && f->read && f->prog && f->erase && f->page_size > BITGEN_STORE_HEADER;
+}
+
+int bitgen_store_save(const bitgen_flash *f, const void *data, uint32_t len)
+{
+    uint32_t seq = 0, old_len, addr;
+    uint8_t h[BITGEN_STORE_HEADER];
+    int newest, target;
+    if (!store_flash_ok(f) || (!data && len)) return BITGEN_E_ARG;
+    if (len > f->page_size - BITGEN_STORE_HEADER) return BITGEN_E_STORE_SIZE;
+    newest = store_newest(f, &seq, &old_len);
+    target = newest == 0 ? 1 : 0;
+    seq = newest < 0 ? 1 : seq + 1;
+    addr = f->page_addr[target];
+    wr32(h, STORE_MAGIC);
+    wr32(h + 4, seq);
+    wr32(h + 8, len);
+    wr32(h + 12, bitgen_crc32_update(bitgen_crc32_update(0, h + 4, 8), data, len));
+    if (f->erase(f->ctx, addr, f->page_size)) return BITGEN_E_STORE_IO;
+    if (len && f->prog(f->ctx, addr + BITGEN_STORE_HEADER, data, len)) return BITGEN_E_STORE_IO;
+    /* magic last: it is the commit record */
+    if (f->prog(f->ctx, addr + 4, h + 4, 12)) return BITGEN_E_STORE_IO;
+    if (f->prog(f->ctx, addr, h, 4)) return BITGEN_E_STORE_IO;
+    return BITGEN_OK;
+}
+
+int bitgen_store_load(const bitgen_flash *f, void *buf, uint32_t cap, uint32_t *len, uint32_t *seq)
+{
+    uint32_t s, l;
+    int page;
+    if (!store_flash_ok(f) || (!buf && cap)) return BITGEN_E_ARG;
+    page = store_newest(f, &s, &l);
+    if (page < 0) return BITGEN_E_STORE_EMPTY;
+    if (l > cap) return BITGEN_E_STORE_SIZE;
+    if (l && f->read(f->ctx, f->page_addr[page] + BITGEN_STORE_HEADER, buf, l)) return BITGEN_E_STORE_IO;
+    if (len) *len = l;
+    if (seq) *seq = s;
+    return BITGEN_OK;
+}
+
+/* --- RAM flash emulator ---------------------------------------------- */
+static int rf_in_range(const bitgen_ramflash *rf, uint32_t addr, uint32_t n)
+{
+    return addr <= rf->size && n <= rf->size - addr;
+}
+
+/* One byte change under the power budget; returns 0 when the power is gone. */
+static int rf_spend(bitgen_ramflash *rf, uint8_t *cell, uint8_t value)
+{
+    if (rf->budget == 0) {
+        if (rf->torn) *cell = (uint8_t)(*cell & (value | 0xF0u));
+        rf->budget = -2; /* dead: nothing else changes */
+        return 0;
+    }
+    if (rf->budget == -2) return 0;
+    if (rf->budget > 0) rf->budget--;
+    *cell = value;
+    return 1;
+}
+
+static int rf_read(void *ctx, uint32_t addr, void *dst, uint32_t n)
+{
+    bitgen_ramflash *rf = (bitgen_ramflash *)ctx;
+    if (!rf_in_range(rf, addr, n)) return -1;
+    memcpy(dst, rf->mem + addr, n);
+    return 0;
+}
+
+static int rf_prog(void *ctx, uint32_t addr, const void *src, uint32_t n)
+{
+    bitgen_ramflash *rf = (bitgen_ramflash *)ctx;
+    const uint8_t *s = (const uint8_t *)src;
+    uint32_t i;
+    if (!rf_in_range(rf, addr, n)) return -1;
+    for (i = 0; i < n; i++)
+        if (!rf_spend(rf, rf->mem + addr + i, (uint8_t)(rf->mem[addr + i] & s[i]))) return -1;
+    return 0;
+}
+
+static int rf_erase(void *ctx, uint32_t addr, uint32_t n)
+{
+    bitgen_ramflash *rf = (bitgen_ramflash *)ctx;
+    uint32_t i;
+    if (!rf_in_range(rf, addr, n)) return -1;
+    for (i = 0; i < n; i++)
+        if (!rf_spend(rf, rf->mem + addr + i, 0xFFu)) return -1;
+    return 0;
+}
+
+void bitgen_ramflash_init(bitgen_flash *f, bitgen_ramflash *rf, uint8_t *mem, uint32_t size)
+{
+    rf->mem = mem;
+    rf->size = size;
+    rf->budget = -1;
+    rf->torn = 0;
+    memset(mem, 0xFF, size);
+    f->ctx = rf;
+    f->page_size = size / 2;
+    f->page_addr[0] = 0;
+    f->page_addr[1] = size / 2;
+    f->read = rf_read;
+    f->prog = rf_prog;
+    f->erase = rf_erase;
+}

@@ -1,0 +1,308 @@
+/* bitgen.h - the BitGen C runtime: one C99 library for hosts and microcontrollers.
+ *
+ * Sections (same order in bitgen.c):
+ *   1. status codes        2. CRC-32              3. weight blob (format + loader)
+ *   4. kernels: int8 quantisation, RMSNorm, ternary and fp32 matvec
+ *   5. exp / softmax (one approximation shared bit-for-bit with the numpy twin)
+ *   6. sampler (xorshift32, greedy, top-k)
+ *   7. memory persistence: double-buffered flash pages (+ a RAM flash emulator)
+ *
+ * Every float rule below is a spec that the Python/numpy reference reproduces
+ * bit-for-bit (firmware/tools/twin.py is an executable copy of it). That only
+ * holds with IEEE float32 evaluated per operation: compile with
+ * -ffp-contract=off and without -ffast-math (checked below where possible).
+ */
+#ifndef BITGEN_H
+#define BITGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Weights live in one blob; sections inside it are 16-byte aligned relative to
+ * the blob start, so the blob itself must be 16-byte aligned in memory.
+ * Use: BITGEN_ALIGNED(16) const uint8_t bitgen_model_blob[] = {...}; */
+#if defined(__GNUC__) || defined(__clang__)
+#define BITGEN_ALIGNED(n) __attribute__((aligned(n)))
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define BITGEN_ALIGNED(n) _Alignas(n)
+#else
+#error "bitgen: need a compiler with an alignment attribute"
+#endif
+
+/* ===================================================================== */
+/* 1. Status codes: 0 is success, every failure has its own negative value */
+/* ===================================================================== */
+typedef enum bitgen_status {
+    BITGEN_OK = 0,
+    BITGEN_E_ARG = -1,              /* NULL pointer or argument out of range */
+    BITGEN_E_ALIGN = -2,            /* blob pointer not 16-byte aligned */
+    BITGEN_E_TRUNCATED = -3,        /* fewer bytes than the header / file_size needs */
+    BITGEN_E_MAGIC = -4,            /* first 4 bytes are not "BGEN" */
+    BITGEN_E_VERSION = -5,          /* format version not supported */
+    BITGEN_E_SECTION_COUNT = -6,    /* n_sections is 0 or > BITGEN_MAX_SECTIONS */
+    BITGEN_E_HEADER_SIZE = -7,      /* header_size != 96 + 16 * n_sections */
+    BITGEN_E_FILE_SIZE = -8,        /* file_size < header_size */
+    BITGEN_E_CRC = -9,              /* CRC-32 mismatch */
+    BITGEN_E_CONFIG = -10,          /* model config fields inconsistent */
+    BITGEN_E_SECTION_BOUNDS = -11,  /* section outside [header_size, file_size) */
+    BITGEN_E_SECTION_ALIGN = -12,   /* section offset not a multiple of 16 */
+    BITGEN_E_SECTION_OVERLAP = -13, /* sections overlap or are not in ascending offset order */
+    BITGEN_E_SECTION_TYPE = -14,    /* unknown type, or size not a multiple of the element size */
+    BITGEN_E_SECTION_ID = -15,      /* two sections share an id */
+    BITGEN_E_NOT_FOUND = -16,       /* no section with that id */
+    BITGEN_E_STORE_EMPTY = -17,     /* no valid flash page */
+    BITGEN_E_STORE_IO = -18,        /* flash driver failed (or simulated power cut) */
+    BITGEN_E_STORE_SIZE = -19       /* payload larger than the page / caller buffer */
+} bitgen_status;
+
+/* Short English description; never NULL, "unknown status" for other values. */
+const char *bitgen_status_str(int status);
+
+/* ===================================================================== */
+/* 2. CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320)               */
+/* ===================================================================== */
+/* Same convention as zlib.crc32: start with crc = 0 and chain
+ * bitgen_crc32_update(bitgen_crc32_update(0, a, na), b, nb) == crc32(a || b). */
+uint32_t bitgen_crc32_update(uint32_t crc, const void *data, size_t n);
+uint32_t bitgen_crc32(const void *data, size_t n);
+
+/* ===================================================================== */
+/* 3. Weight blob                                                        */
+/* ===================================================================== */
+/* Layout, all integers little-endian u32:
+ *
+ *   off  field
+ *   0    magic        "BGEN" (bytes 0x42 0x47 0x45 0x4E)
+ *   4    version      1
+ *   8    crc32        zlib.crc32(blob[0:8] + blob[12:file_size]) -- the whole
+ *                     file except these 4 bytes, trailing bytes excluded
+ *   12   header_size  96 + 16 * n_sections (fixed part + section table)
+ *   16   file_size    bytes covered by the format (the buffer may be longer)
+ *   20   n_sections   1 .. BITGEN_MAX_SECTIONS
+ *   24   config       18 x u32, see bitgen_config (float fields as IEEE bits)
+ *   96   section table, n_sections entries of {id, offset, size, type}
+ *   ...  section payloads: offset % 16 == 0, offset >= header_size,
+ *        offset + size <= file_size, ascending offsets, no overlap,
+ *        ids unique; padding bytes between sections are covered by the CRC.
+ *
+ * Checks run in this order, and the first failure is returned:
+ *   arguments (E_ARG), alignment of the buffer (E_ALIGN), len >= 4 (E_TRUNCATED),
+ *   magic, len >= 8, version, len >= 96, n_sections, header_size, file_size,
+ *   len >= file_size (E_TRUNCATED), CRC, config, then per section in table
+ *   order: bounds, alignment, order/overlap, type/size, unique id.
+ * So every truncation of a valid blob gives E_TRUNCATED and every other
+ * single-byte corruption gives a non-zero status (CRC-32 catches all bursts
+ * up to 32 bits). The loader reads every field with overflow-safe arithmetic
+ * and never reads past len. */
+#define BITGEN_BLOB_VERSION 1u
+#define BITGEN_BLOB_FIXED 96u      /* bytes before the section table */
+#define BITGEN_BLOB_ENTRY 16u      /* bytes per section table entry */
+#define BITGEN_BLOB_ALIGN 16u
+#define BITGEN_MAX_SECTIONS 1024u
+#define BITGEN_CONFIG_WORDS 18u
+
+/* Section ids are free for the exporter; this is the suggested scheme:
+ * id = (layer + 1) << 8 | tensor kind, with layer field 0 for global tensors. */
+#define BITGEN_SECTION_ID(layer_plus_1, kind) ((uint32_t)(layer_plus_1) << 8 | (uint32_t)(kind))
+
+typedef enum bitgen_dtype {
+    BITGEN_DT_RAW = 0, /* opaque bytes */
+    BITGEN_DT_F32 = 1,
+    BITGEN_DT_I8 = 2,
+    BITGEN_DT_I16 = 3,
+    BITGEN_DT_I32 = 4,
+    BITGEN_DT_T2 = 5,  /* ternary, 4 per byte (pack_ternary bits=2) */
+    BITGEN_DT_T5 = 6   /* ternary, 5 per byte in base 3 (pack_ternary bits=1.6) */
+} bitgen_dtype;
+
+/* Config words in blob order (word i at byte 24 + 4i). Zero means "feature
+ * absent" for the optional ones (sinks ... patch_size). */
+typedef struct bitgen_config {
+    uint32_t vocab_size;  /* 0  1 .. 2^20 */
+    uint32_t dim;         /* 1  4 .. 65536, multiple of 4 */
+    uint32_t n_layers;    /* 2  1 .. 256 */
+    uint32_t n_heads;     /* 3  >= 1, divides dim */
+    uint32_t ffn_dim;     /* 4  4 .. 2^18, multiple of 4 */
+    uint32_t n_sinks;     /* 5  <= 65536 */
+    uint32_t window;      /* 6  <= 65536 */
+    uint32_t mem_slots;   /* 7  <= 65536 */
+    uint32_t n_robots;    /* 8  <= 65536 */
+    uint32_t max_steps;   /* 9  <= 65536 */
+    uint32_t image_size;  /* 10 <= 65536; if non-zero, patch_size divides it */
+    uint32_t patch_size;  /* 11 <= 65536 */
+    uint32_t weight_pack; /* 12 ternaries per byte: 4 (2-bit) or 5 (1.6-bit) */
+    float norm_eps;       /* 13 finite, > 0 (stored as IEEE-754 bits) */
+    uint32_t flags;       /* 14 must be 0 in version 1 */
+    uint32_t reserved[3]; /* 15..17 must be 0 */
+} bitgen_config;
+
+typedef struct bitgen_section {
+    uint32_t id, offset, size, type;
+    const void *data; /* blob + offset, 16-byte aligned */
+} bitgen_section;
+
+typedef struct bitgen_blob {
+    const uint8_t *base;
+    uint32_t file_size;
+    uint32_t n_sections;
+    bitgen_config config;
+} bitgen_blob;
+
+/* Validate `len` bytes at `data` (16-byte aligned) and fill *blob.
+ * On failure *blob is zeroed and a bitgen_status < 0 is returned. */
+int bitgen_blob_open(bitgen_blob *blob, const void *data, size_t len);
+/* The i-th table entry (0-based) / the entry with a given id. */
+int bitgen_blob_section(const bitgen_blob *blob, uint32_t index, bitgen_section *out);
+int bitgen_blob_find(const bitgen_blob *blob, uint32_t id, bitgen_section *out);
+
+/* ===================================================================== */
+/* 4. Kernels                                                            */
+/* ===================================================================== */
+/* Per-token absmax int8 quantisation, returns inv (x ~= q / inv):
+ *   absmax = max_i |x_i|                       (sequential, NaN ignored)
+ *   inv    = 127.0f / max(absmax, 1e-5f)
+ *   q_i    = rint(clamp(x_i * inv, -128, 127)) (round half to even; NaN -> 0)
+ * rint is done with the float32 1.5*2^23 trick, exact for |v| <= 2^22, which
+ * gives the same bits as numpy.rint / torch.round on every target. */
+float bitgen_quantize_i8(int8_t *q, const float *x, int n);
+
+/* RMSNorm as a sequential loop (numpy's pairwise sum would differ):
+ *   ss = 0; for i: ss = ss + x_i*x_i
+ *   r  = 1.0f / sqrtf(ss / (float)n + eps)
+ *   out_i = (x_i * r) * gain_i            (gain NULL -> out_i = x_i * r)
+ * out may alias x. */
+void bitgen_rmsnorm(float *out, const float *x, const float *gain, int n, float eps);
+
+/* Ternary weights, packed exactly as bitgen.quant.pack_ternary:
+ *   pack 4 (bits=2):   byte = sum_k code_k << 2k,  k = 0..3, code = t + 1
+ *   pack 5 (bits=1.6): byte = sum_k code_k * 3^k,  k = 0..4
+ * Row-major [out, in]; each row starts on a byte, i.e. row_bytes =
+ * ceil(in / pack) and a row's last byte is padded with code 1 (weight 0).
+ * For pack 4 that needs in % 4 == 0 (pack_ternary of the flat tensor then
+ * matches); for pack 5 the exporter must zero-pad every row to a multiple of
+ * 5 before pack_ternary. Code 3 (pack 4) and bytes >= 243 (pack 5) are
+ * invalid: the reference reads code 3 as 0, the LUT kernel gives an
+ * unspecified (but memory-safe) sum for them.
+ *
+ * Output, for row r with int32 acc_r = sum_i t_ri * q_i:
+ *   y_r = (float)acc_r * (w_scale / x_inv)
+ * Dimensions: 1 <= out, 1 <= in <= 65536; pack 4 needs in % 4 == 0. */
+#ifndef BITGEN_LUT_GROUPS
+#define BITGEN_LUT_GROUPS 32 /* byte-groups per table chunk (128 inputs at pack 4); even, <= 50 */
+#endif
+typedef struct bitgen_lut {
+    /* per pair of groups, 256 words: low half for the even group, high half for
+     * the odd one; sized for one chunk, reused across chunks */
+    BITGEN_ALIGNED(8) int16_t t[BITGEN_LUT_GROUPS / 2][256 * 2];
+} bitgen_lut;
+
+/* Plain loop: unpack, multiply, add. The oracle for the fast kernel. */
+int bitgen_matvec_ternary_ref(float *y, const uint8_t *w, const int8_t *xq, float x_inv,
+                              float w_scale, int out, int in, int pack);
+/* T-MAC-style lookup kernel: per input chunk, tables of partial sums for every
+ * possible weight byte are built once and shared by all rows; each row then
+ * costs one byte load, one table load and one add per 4 (5) weights.
+ * Bit-identical to the reference for valid weights. `lut` is scratch
+ * (sizeof(bitgen_lut) = 16 KiB). */
+int bitgen_matvec_ternary(float *y, const uint8_t *w, const int8_t *xq, float x_inv,
+                          float w_scale, int out, int in, int pack, bitgen_lut *lut);
+/* fp32 baseline, llama2.c style: y_r = sum_i w[r*in + i] * x_i (sequential). */
+void bitgen_matvec_f32(float *y, const float *w, const float *x, int out, int in);
+
+/* ===================================================================== */
+/* 5. exp and softmax                                                    */
+/* ===================================================================== */
+/* bitgen_expf, float32 ops in exactly this order (Cephes expf):
+ *   NaN -> NaN;  x > 88.0f -> +inf;  x < -87.0f -> 0.0f
+ *   t  = x * LOG2E + 0.5f                  LOG2E = 0x3FB8AA3B (1.44269504f)
+ *   n  = (int32)t; if ((float)n > t) n -= 1        (floor, t in [-126, 128))
+ *   fn = (float)n
+ *   r  = x - fn * C1;  r = r - fn * C2     C1 = 0x3F318000 (0.693359375f)
+ *                                          C2 = 0xB95E8083 (-2.12194440e-4f)
+ *   z  = r * r
+ *   p  = P0; p = p*r + P1; p = p*r + P2; p = p*r + P3; p = p*r + P4; p = p*r + P5
+ *   p  = p * z;  p = p + r;  p = p + 1.0f
+ *   result = p * as_float((n + 127) << 23)         (exact power-of-two scaling)
+ * P0..P5 = 0x39506967 0x3AB743CE 0x3C088908 0x3D2AA9C1 0x3E2AAAAA 0x3F000000
+ * (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
+ *  1.6666665459e-1, 5.0000001201e-1). Error < 1 ulp on [-87, 88] (0.97 ulp max,
+ *  measured against float64 exp over 2M points). */
+float bitgen_expf(float x);
+
+/* In place: m = max (sequential, first max wins); e_i = bitgen_expf(x_i - m);
+ * s = sum e_i sequentially; inv = 1.0f / s; x_i = e_i * inv. */
+void bitgen_softmax(float *x, int n);
+
+/* ===================================================================== */
+/* 6. Sampler                                                            */
+/* ===================================================================== */
+/* xorshift32 (Marsaglia 13/17/5): x ^= x << 13; x ^= x >> 17; x ^= x << 5.
+ * State 0 is a fixed point, so bitgen_rng_seed(0) uses BITGEN_RNG_DEFAULT. */
+#define BITGEN_RNG_DEFAULT 0x2545F491u
+uint32_t bitgen_rng_seed(uint32_t seed);
+uint32_t bitgen_xorshift32(uint32_t *state);
+/* (xorshift32(state) >> 8) * 2^-24, in [0, 1). */
+float bitgen_rand_uniform(uint32_t *state);
+
+/* Index of the largest logit; ties -> lowest index; NaN never wins
+ * (all NaN or n <= 0 -> 0). */
+int bitgen_argmax(const float *logits, int n);
+
+/* Top-k sampling, spec:
+ *   k > BITGEN_TOPK_MAX is clamped to it; k >= n uses all n.
+ *   temperature <= 0 (or NaN), or k <= 1 -> bitgen_argmax (no RNG draw).
+ *   select the k best (value descending, ties -> lower index first, NaN skipped)
+ *   if the best value is +inf -> its index (no RNG draw)
+ *   inv_t = 1.0f / temperature
+ *   e_j = bitgen_expf((v_j - v_0) * inv_t);  s = sum e_j sequentially (j = 0..k-1)
+ *   u = bitgen_rand_uniform(state) * s      (exactly one RNG draw)
+ *   c = 0; for j: c = c + e_j; if (u < c) return idx_j;  return idx_{k-1} */
+#define BITGEN_TOPK_MAX 64
+int bitgen_sample_topk(const float *logits, int n, int k, float temperature, uint32_t *state);
+
+/* ===================================================================== */
+/* 7. Memory persistence on flash                                        */
+/* ===================================================================== */
+/* Two pages, each: header {u32 magic "BGMS", u32 seq, u32 len, u32 crc} +
+ * payload; crc = crc32(seq_le || len_le || payload). A save erases the page
+ * that does not hold the newest valid state, programs the payload, then the
+ * header in the order seq, len, crc, magic, so a page becomes valid only after
+ * its last header byte lands. A load picks the valid page with the newest seq
+ * (serial-number order, so seq may wrap). Power loss at any point therefore
+ * leaves either the old or the new state loadable, never a mix. */
+#define BITGEN_STORE_HEADER 16u
+typedef struct bitgen_flash {
+    void *ctx;
+    uint32_t page_addr[2]; /* start of each page; a page is one or more erase sectors */
+    uint32_t page_size;    /* bytes per page, header included */
+    /* each returns 0 on success, non-zero on failure */
+    int (*read)(void *ctx, uint32_t addr, void *dst, uint32_t n);
+    int (*prog)(void *ctx, uint32_t addr, const void *src, uint32_t n); /* NOR: 1 -> 0 only */
+    int (*erase)(void *ctx, uint32_t addr, uint32_t n);                 /* -> 0xFF */
+} bitgen_flash;
+
+/* Write a new state (len <= page_size - 16). */
+int bitgen_store_save(const bitgen_flash *f, const void *data, uint32_t len);
+/* Read the newest valid state into buf (cap bytes); *len and *seq may be NULL. */
+int bitgen_store_load(const bitgen_flash *f, void *buf, uint32_t cap, uint32_t *len, uint32_t *seq);
+
+/* RAM flash emulator with NOR semantics and power-cut injection: `budget`
+ * counts the bytes that may still change (program and erase both consume
+ * it); when it runs out the operation stops there and fails. If `torn` is
+ * set, the byte being written at the cut gets only its low-nibble bits. */
+typedef struct bitgen_ramflash {
+    uint8_t *mem;
+    uint32_t size;
+    int32_t budget; /* < 0: unlimited */
+    int torn;
+} bitgen_ramflash;
+void bitgen_ramflash_init(bitgen_flash *f, bitgen_ramflash *rf, uint8_t *mem, uint32_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BITGEN_H */
