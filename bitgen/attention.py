@@ -6,19 +6,19 @@
 __all__ = ['alibi_slopes', 'sink_window_bias', 'SinkKVCache', 'Attention', 'decode_incremental', 'Block', 'run_blocks',
            'sink_share', 'mean_attention_distance']
 
-# %% ../nbs/03_attention.ipynb #2f683926
+# %% ../nbs/03_attention.ipynb #32aa8332
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from .quant import BitLinear
 
-# %% ../nbs/03_attention.ipynb #3af26de6
+# %% ../nbs/03_attention.ipynb #532ebc31
 def alibi_slopes(n_heads: int) -> torch.Tensor:
     "ALiBi slope per head: `2**(-8*(h+1)/n_heads)` for h = 0..n_heads-1."
     if n_heads < 1: raise ValueError(f"n_heads must be >= 1, got {n_heads}")
     return torch.tensor([2.0 ** (-8.0 * (h + 1) / n_heads) for h in range(n_heads)])
 
-# %% ../nbs/03_attention.ipynb #9875d8a7
+# %% ../nbs/03_attention.ipynb #178d917e
 def sink_window_bias(q_idx: torch.Tensor, k_idx: torch.Tensor, num_sinks: int, window: int) -> tuple[torch.Tensor, torch.Tensor]:
     "Visibility mask [Tq,Tk] and ALiBi distances [Tq,Tk] for absolute query/key token indices under the sink+window cache."
     i, j = q_idx[:, None], k_idx[None, :]
@@ -26,7 +26,7 @@ def sink_window_bias(q_idx: torch.Tensor, k_idx: torch.Tensor, num_sinks: int, w
     dist = torch.where(j < num_sinks, i.clamp(max=num_sinks + window - 1) - j, i - j)
     return visible, dist
 
-# %% ../nbs/03_attention.ipynb #65d9d5b3
+# %% ../nbs/03_attention.ipynb #d5f2ec7c
 class SinkKVCache:
     "Per-layer KV cache: the first `num_sinks` tokens for ever plus a rolling window of the last `window` tokens."
     def __init__(self, num_sinks: int = 4, window: int = 128):
@@ -42,7 +42,7 @@ class SinkKVCache:
     def __len__(self): return 0 if self.k is None else self.k.shape[2]
     def __repr__(self): return f"SinkKVCache(num_sinks={self.num_sinks}, window={self.window}, len={len(self)}, seen={self.seen})"
 
-# %% ../nbs/03_attention.ipynb #0163b14b
+# %% ../nbs/03_attention.ipynb #1fab2834
 @patch
 def abs_index(self: SinkKVCache, device=None) -> torch.Tensor:
     "Absolute stream indices of the kept tokens, in cache order."
@@ -55,7 +55,7 @@ def positions(self: SinkKVCache, device=None) -> torch.Tensor:
     "Positions inside the cache (sinks 0..S-1, then the window in order): what ALiBi distances are measured between."
     return torch.arange(len(self), device=device)
 
-# %% ../nbs/03_attention.ipynb #255763f0
+# %% ../nbs/03_attention.ipynb #71afe519
 @patch
 def update(self: SinkKVCache, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Append k, v [B,H,T,hd]; return (k, v) to attend over (previously kept + new), then keep sinks + window."
@@ -70,7 +70,7 @@ def update(self: SinkKVCache, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.T
     self.k, self.v = keep(k_all), keep(v_all)
     return k_all, v_all
 
-# %% ../nbs/03_attention.ipynb #45bc5ff8
+# %% ../nbs/03_attention.ipynb #a61a1666
 def _check_tokens(x, dim: int, who: str):
     "Validate x as a float [batch, tokens, dim] tensor."
     if not torch.is_tensor(x) or not x.is_floating_point():
@@ -83,7 +83,7 @@ def _check_heads(dim: int, n_heads: int):
         ok = [h for h in range(1, dim + 1) if dim % h == 0 and h <= 16]
         raise ValueError(f"dim={dim} is not divisible by n_heads={n_heads}: pick n_heads from {ok} or change dim")
 
-# %% ../nbs/03_attention.ipynb #5b6e3123
+# %% ../nbs/03_attention.ipynb #75d71217
 class Attention(nn.Module):
     "Multi-head ALiBi attention, causal with sink+window masking (or bidirectional), with an optional `SinkKVCache`."
     def __init__(self, dim: int, n_heads: int, num_sinks: int = 4, window: int = 128, alibi: bool = True):
@@ -94,7 +94,7 @@ class Attention(nn.Module):
         self.qkv = BitLinear(dim, 3 * dim)
         self.out = BitLinear(dim, dim)
 
-# %% ../nbs/03_attention.ipynb #212ff742
+# %% ../nbs/03_attention.ipynb #7fb862af
 @patch
 def attend(self: Attention, x, cache: SinkKVCache | None = None, causal: bool = True, attn_mask=None):
     "Heads before the output projection: returns (context [B,T,dim], probabilities [B,H,T,Tk])."
@@ -118,27 +118,27 @@ def attend(self: Attention, x, cache: SinkKVCache | None = None, causal: bool = 
     p = s.masked_fill(~visible, float('-inf')).softmax(-1).nan_to_num(0.0)  # a row with no visible key attends to nothing
     return (p @ v).transpose(1, 2).reshape(B, T, self.dim), p
 
-# %% ../nbs/03_attention.ipynb #e3e0a046
+# %% ../nbs/03_attention.ipynb #2cdc3255
 def _key_mask(attn_mask, B: int, Tk: int) -> torch.Tensor:
     if not torch.is_tensor(attn_mask) or attn_mask.shape != (B, Tk):
         raise ValueError(f"attn_mask must be a bool key padding mask of shape [batch, tokens]=({B}, {Tk}), got {getattr(attn_mask, 'shape', type(attn_mask).__name__)}")
     return attn_mask.bool()[:, None, None, :]
 
-# %% ../nbs/03_attention.ipynb #06c42ce1
+# %% ../nbs/03_attention.ipynb #46d6c474
 @patch
 def forward(self: Attention, x, cache: SinkKVCache | None = None, return_attn: bool = False, causal: bool = True, attn_mask=None):
     "Attention output [B,T,dim] and the probabilities [B,H,T,Tk] (or None)."
     ctx, p = self.attend(x, cache, causal, attn_mask)
     return self.out(ctx), (p if return_attn else None)
 
-# %% ../nbs/03_attention.ipynb #ac55fff8
+# %% ../nbs/03_attention.ipynb #0872e3ff
 def decode_incremental(fn, x, cache, chunks=None):
     "Run `fn(x_chunk, cache)` over x [B,T,d] in chunks (default: one token at a time); concatenate the outputs along T."
     chunks, outs, t = chunks or [1] * x.shape[1], [], 0
     for n in chunks: outs.append(fn(x[:, t:t + n], cache)); t += n
     return torch.cat(outs, 1)
 
-# %% ../nbs/03_attention.ipynb #1db900ab
+# %% ../nbs/03_attention.ipynb #14a111c2
 class Block(nn.Module):
     "Transformer block: sink/ALiBi attention and a squared-ReLU MLP, every projection a BitLinear."
     def __init__(self, dim: int, n_heads: int, ffn_dim: int | None = None, num_sinks: int = 4, window: int = 128, alibi: bool = True):
@@ -153,7 +153,7 @@ class Block(nn.Module):
         x = x + a
         return x + self.ffn_down(F.relu(self.ffn_up(x)).square()), p
 
-# %% ../nbs/03_attention.ipynb #56348411
+# %% ../nbs/03_attention.ipynb #6b213fac
 def run_blocks(blocks, x, caches=None, **kw):
     "Apply `blocks` in turn (with one cache each, if given); returns (x, list of attention maps or Nones)."
     maps = []
@@ -161,7 +161,7 @@ def run_blocks(blocks, x, caches=None, **kw):
         x, p = b(x, cache=None if caches is None else caches[i], **kw); maps.append(p)
     return x, maps
 
-# %% ../nbs/03_attention.ipynb #c19a1ac8
+# %% ../nbs/03_attention.ipynb #bef658de
 def sink_share(attn: torch.Tensor, num_sinks: int) -> torch.Tensor:
     "Mean share of attention mass on the first `num_sinks` keys, per head: attn [B,H,Tq,Tk] -> [H]."
     return attn[..., :num_sinks].sum(-1).mean((0, 2))
