@@ -74,6 +74,12 @@ const char *bitgen_status_str(int status)
     case BITGEN_E_STORE_EMPTY: return "no valid stored state";
     case BITGEN_E_STORE_IO: return "flash I/O error";
     case BITGEN_E_STORE_SIZE: return "state too large";
+    case BITGEN_E_MODEL: return "model section missing or malformed";
+    case BITGEN_E_ARENA: return "arena too small or misaligned";
+    case BITGEN_E_TOKEN: return "token id out of range";
+    case BITGEN_E_MEM_FULL: return "memory full (more facts than slots)";
+    case BITGEN_E_MEM_NOT_PD: return "forget of a fact that was not written";
+    case BITGEN_E_EMPTY: return "empty prompt";
     default: return "unknown status";
     }
 }
@@ -933,4 +939,498 @@ void bitgen_ramflash_init(bitgen_flash *f, bitgen_ramflash *rf, uint8_t *mem, ui
     f->read = rf_read;
     f->prog = rf_prog;
     f->erase = rf_erase;
+}
+
+/* ===================================================================== */
+/* 8. Model: sections and arena                                          */
+/* ===================================================================== */
+#define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
+
+/* Carve the arena; with base == NULL only count. Returns bytes used. */
+static size_t arena_carve(bitgen_model *m, const bitgen_config *c, uint8_t *base)
+{
+    size_t off = 0;
+    size_t d = c->dim, L = c->n_layers, T = (size_t)c->n_sinks + c->window, H = c->n_heads;
+    size_t K = c->mem_slots, R = c->n_robots, V = c->vocab_size, F4 = 4 * d, ffn = c->ffn_dim;
+    size_t maxin = ffn > d + R ? ffn : d + R;
+#define TAKE(field, type, count)                                                   \
+    do {                                                                           \
+        if (base) m->field = (type *)(void *)(base + off);                         \
+        off += ALIGN16(sizeof(type) * (size_t)(count));                            \
+    } while (0)
+    TAKE(lut, bitgen_lut, 1);
+    TAKE(kq, int8_t, L * T * d);
+    TAKE(vq, int8_t, L * T * d);
+    TAKE(kinv, float, L * T * H);
+    TAKE(vinv, float, L * T * H);
+    TAKE(q, int8_t, maxin);
+    TAKE(x, float, d);
+    TAKE(nrm, float, maxin);
+    TAKE(qkv, float, 3 * d);
+    TAKE(ctx, float, d);
+    TAKE(tmp, float, d);
+    TAKE(ff, float, ffn);
+    TAKE(att, float, T);
+    TAKE(logits, float, V);
+    TAKE(pool, float, d);
+    TAKE(P, float, K * K);
+    TAKE(B, float, K * d);
+    TAKE(L, float, K * K);
+    TAKE(w, float, K);
+    TAKE(aw, float, K);
+    TAKE(y, float, K);
+    TAKE(u, float, K);
+    TAKE(e, float, d);
+    TAKE(gx, float, F4);
+    TAKE(g, float, F4);
+    TAKE(h, float, d);
+    TAKE(c, float, d);
+    TAKE(agg, float, d);
+    TAKE(rbuf, float, d + R);
+    TAKE(sel, float, d > R ? d : R);
+    TAKE(probs, float, R);
+#undef TAKE
+    return off;
+}
+
+size_t bitgen_arena_bytes(const bitgen_config *c)
+{
+    bitgen_model tmp;
+    if (!c) return 0;
+    return arena_carve(&tmp, c, NULL);
+}
+
+static int get_sec(const bitgen_model *m, uint32_t id, uint32_t type, size_t bytes, const void **p)
+{
+    bitgen_section s;
+    if (bitgen_blob_find(&m->blob, id, &s) != BITGEN_OK || s.type != type || s.size != bytes) return BITGEN_E_MODEL;
+    *p = s.data;
+    return BITGEN_OK;
+}
+
+static int get_lin(const bitgen_model *m, bitgen_linear *l, uint32_t id, int out, int in)
+{
+    const void *w, *f;
+    if (in % 4 || out < 1) return BITGEN_E_MODEL;
+    if (get_sec(m, id, BITGEN_DT_T2, (size_t)out * (size_t)in / 4u, &w) ||
+        get_sec(m, id + 1u, BITGEN_DT_F32, 4u * ((size_t)in + 1u), &f))
+        return BITGEN_E_MODEL;
+    l->w = (const uint8_t *)w;
+    l->w_scale = ((const float *)f)[0];
+    l->gain = (const float *)f + 1;
+    l->out = out;
+    l->in = in;
+    return BITGEN_OK;
+}
+
+int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena, size_t arena_len)
+{
+    const bitgen_config *c;
+    const void *p;
+    int rc, l, d;
+    if (!m) return BITGEN_E_ARG;
+    memset(m, 0, sizeof *m);
+    rc = bitgen_blob_open(&m->blob, blob, len);
+    if (rc) return rc;
+    c = &m->blob.config;
+    if (c->n_layers > BITGEN_MAX_LAYERS || c->weight_pack != 4 || c->mem_slots < 1 || c->n_robots < 1 ||
+        c->max_steps < 1 || c->window < 1 || c->dim > 4096 || c->ffn_dim > 65536 || c->vocab_size > 65536 ||
+        c->mem_slots > 4096 || c->n_robots > 1024)
+        return BITGEN_E_MODEL;
+    if (!arena || ((uintptr_t)arena & 15u)) return BITGEN_E_ARENA;
+    if (arena_len < bitgen_arena_bytes(c)) return BITGEN_E_ARENA;
+    d = (int)c->dim;
+    m->d = d; m->H = (int)c->n_heads; m->hd = d / m->H; m->S = (int)c->n_sinks; m->W = (int)c->window;
+    m->T = m->S + m->W; m->V = (int)c->vocab_size; m->ffn = (int)c->ffn_dim; m->K = (int)c->mem_slots;
+    m->R = (int)c->n_robots; m->N = (int)c->max_steps; m->eps = c->norm_eps;
+    if (get_sec(m, BITGEN_S_EMB_Q, BITGEN_DT_I8, (size_t)m->V * (size_t)d, &p)) return BITGEN_E_MODEL;
+    m->emb_q = (const int8_t *)p;
+    if (get_sec(m, BITGEN_S_EMB_S, BITGEN_DT_F32, 4u * (size_t)m->V, &p)) return BITGEN_E_MODEL;
+    m->emb_s = (const float *)p;
+    if (get_sec(m, BITGEN_S_CONSTS, BITGEN_DT_F32, 4u * (6u + (size_t)m->H), &p)) return BITGEN_E_MODEL;
+    {
+        const float *k = (const float *)p;
+        m->isq = k[0]; m->lam = k[1]; m->robot_scale = k[2]; m->halt_bias = k[3]; m->halt_thr = k[4];
+        m->slopes = k + 6;
+    }
+    if (get_sec(m, BITGEN_S_MEM_ADDR, BITGEN_DT_F32, 4u * (size_t)m->K * (size_t)d, &p)) return BITGEN_E_MODEL;
+    m->mem_addr = (const float *)p;
+    if (get_sec(m, BITGEN_S_MEM_M0, BITGEN_DT_F32, 4u * (size_t)m->K * (size_t)d, &p)) return BITGEN_E_MODEL;
+    m->mem_m0 = (const float *)p;
+    if (get_sec(m, BITGEN_S_ROBOTS, BITGEN_DT_F32, 4u * (size_t)m->R * (size_t)d, &p)) return BITGEN_E_MODEL;
+    m->robots = (const float *)p;
+    if (get_lin(m, &m->lm_head, BITGEN_S_LM_HEAD, m->V, d) || get_lin(m, &m->prefix, BITGEN_S_PREFIX, d, d) ||
+        get_lin(m, &m->mem_enc, BITGEN_S_MEM_ENC, d, d) || get_lin(m, &m->robot_task, BITGEN_S_ROBOT_TASK, d, d) ||
+        get_lin(m, &m->sel_up, BITGEN_S_SEL_UP, d, d + m->R) || get_lin(m, &m->sel_down, BITGEN_S_SEL_DOWN, m->R, d) ||
+        get_lin(m, &m->r1_enc, BITGEN_S_R1_ENC, d, d) || get_lin(m, &m->r1_x2g, BITGEN_S_R1_X2G, 4 * d, d) ||
+        get_lin(m, &m->r1_h2g, BITGEN_S_R1_H2G, 4 * d, d) || get_lin(m, &m->r1_halt, BITGEN_S_R1_HALT, 1, d) ||
+        get_lin(m, &m->r1_dec, BITGEN_S_R1_DEC, d, d))
+        return BITGEN_E_MODEL;
+    for (l = 0; l < (int)c->n_layers; l++) {
+        bitgen_layer *ly = &m->layer[l];
+        uint32_t b = (uint32_t)(l + 1) << 8;
+        if (get_lin(m, &ly->qkv, b | BITGEN_L_QKV, 3 * d, d) || get_lin(m, &ly->out, b | BITGEN_L_OUT, d, d) ||
+            get_lin(m, &ly->up, b | BITGEN_L_UP, m->ffn, d) || get_lin(m, &ly->down, b | BITGEN_L_DOWN, d, m->ffn))
+            return BITGEN_E_MODEL;
+    }
+    arena_carve(m, c, (uint8_t *)arena);
+    bitgen_reset(m);
+    bitgen_mem_reset(m);
+    return BITGEN_OK;
+}
+
+/* ===================================================================== */
+/* 9. Forward pass                                                       */
+/* ===================================================================== */
+/* y = BitLinear(x): RMSNorm with gain -> int8 -> ternary matvec. y may alias x. */
+static void linear(bitgen_model *m, const bitgen_linear *l, const float *x, float *y)
+{
+    float inv;
+    bitgen_rmsnorm(m->nrm, x, l->gain, l->in, m->eps);
+    inv = bitgen_quantize_i8(m->q, m->nrm, l->in);
+    (void)bitgen_matvec_ternary(y, l->w, m->q, inv, l->w_scale, l->out, l->in, 4, m->lut);
+}
+
+void bitgen_reset(bitgen_model *m)
+{
+    int i;
+    m->n = 0;
+    m->pool_n = 0;
+    for (i = 0; i < m->d; i++) m->pool[i] = 0.0f;
+}
+
+static void attention(bitgen_model *m, int l)
+{
+    const int d = m->d, H = m->H, hd = m->hd, S = m->S, W = m->W, T = m->T;
+    const uint32_t i = m->n;
+    const int slot = i < (uint32_t)S ? (int)i : S + (int)((i - (uint32_t)S) % (uint32_t)W);
+    int8_t *kq = m->kq + (size_t)l * T * d, *vq = m->vq + (size_t)l * T * d;
+    float *kinv = m->kinv + (size_t)l * T * H, *vinv = m->vinv + (size_t)l * T * H;
+    int h, e, ns, nw, jj;
+    uint32_t w0;
+    linear(m, &m->layer[l].qkv, m->x, m->qkv);
+    for (h = 0; h < H; h++) {
+        kinv[slot * H + h] = bitgen_quantize_i8(kq + (size_t)slot * d + h * hd, m->qkv + d + h * hd, hd);
+        vinv[slot * H + h] = bitgen_quantize_i8(vq + (size_t)slot * d + h * hd, m->qkv + 2 * d + h * hd, hd);
+    }
+    /* visible keys: sinks 0 .. ns-1, then window positions w0 .. i (oldest first) */
+    ns = i + 1 < (uint32_t)S ? (int)i + 1 : S;
+    w0 = (i + 1 > (uint32_t)W && i + 1 - (uint32_t)W > (uint32_t)S) ? i + 1 - (uint32_t)W : (uint32_t)S;
+    nw = i >= w0 ? (int)(i - w0 + 1) : 0;
+    for (h = 0; h < H; h++) {
+        const float *qh = m->qkv + h * hd;
+        const float slope = m->slopes[h];
+        float *ch = m->ctx + h * hd;
+        for (jj = 0; jj < ns + nw; jj++) {
+            uint32_t j = jj < ns ? (uint32_t)jj : w0 + (uint32_t)(jj - ns);
+            int sl = j < (uint32_t)S ? (int)j : S + (int)((j - (uint32_t)S) % (uint32_t)W);
+            uint32_t cap = (uint32_t)(S + W - 1);
+            float dist = (float)(j < (uint32_t)S ? (i < cap ? i : cap) - j : i - j);
+            const int8_t *kr = kq + (size_t)sl * d + h * hd;
+            float dot = 0.0f, s;
+            for (e = 0; e < hd; e++) dot = dot + qh[e] * (float)kr[e];
+            s = dot / kinv[sl * H + h];
+            s = s * m->isq;
+            s = s - slope * dist;
+            m->att[jj] = s;
+        }
+        bitgen_softmax(m->att, ns + nw);
+        for (e = 0; e < hd; e++) ch[e] = 0.0f;
+        for (jj = 0; jj < ns + nw; jj++) {
+            uint32_t j = jj < ns ? (uint32_t)jj : w0 + (uint32_t)(jj - ns);
+            int sl = j < (uint32_t)S ? (int)j : S + (int)((j - (uint32_t)S) % (uint32_t)W);
+            const int8_t *vr = vq + (size_t)sl * d + h * hd;
+            float wj = m->att[jj] / vinv[sl * H + h];
+            for (e = 0; e < hd; e++) ch[e] = ch[e] + wj * (float)vr[e];
+        }
+    }
+    linear(m, &m->layer[l].out, m->ctx, m->tmp);
+}
+
+/* m->x holds the input vector; runs all blocks at position m->n. */
+static void step(bitgen_model *m, int want_logits, int pool)
+{
+    int l, i;
+    for (l = 0; l < (int)m->blob.config.n_layers; l++) {
+        attention(m, l);
+        for (i = 0; i < m->d; i++) m->x[i] = m->x[i] + m->tmp[i];
+        linear(m, &m->layer[l].up, m->x, m->ff);
+        for (i = 0; i < m->ffn; i++) {
+            float r = m->ff[i] > 0.0f ? m->ff[i] : 0.0f;
+            m->ff[i] = r * r;
+        }
+        linear(m, &m->layer[l].down, m->ff, m->tmp);
+        for (i = 0; i < m->d; i++) m->x[i] = m->x[i] + m->tmp[i];
+    }
+    m->n++;
+    if (pool) {
+        for (i = 0; i < m->d; i++) m->pool[i] = m->pool[i] + m->x[i];
+        m->pool_n++;
+    }
+    if (want_logits) linear(m, &m->lm_head, m->x, m->logits);
+}
+
+static int feed(bitgen_model *m, int32_t token, int want_logits)
+{
+    int i;
+    const int8_t *row;
+    float s;
+    if (token < 0 || token >= m->V) return BITGEN_E_TOKEN;
+    row = m->emb_q + (size_t)token * m->d;
+    s = m->emb_s[token];
+    for (i = 0; i < m->d; i++) m->x[i] = (float)row[i] * s;
+    step(m, want_logits, 1);
+    return BITGEN_OK;
+}
+
+int bitgen_forward_token(bitgen_model *m, int32_t token, const float **logits)
+{
+    int rc;
+    if (!m) return BITGEN_E_ARG;
+    rc = feed(m, token, 1);
+    if (rc) return rc;
+    if (logits) *logits = m->logits;
+    return BITGEN_OK;
+}
+
+int bitgen_feed_prefix(bitgen_model *m, const float *readout)
+{
+    if (!m || !readout) return BITGEN_E_ARG;
+    linear(m, &m->prefix, readout, m->x);
+    step(m, 0, 0);
+    return BITGEN_OK;
+}
+
+int bitgen_prompt(bitgen_model *m, const int32_t *ids, int n, const float **logits)
+{
+    int j, rc;
+    if (!m || (!ids && n)) return BITGEN_E_ARG;
+    if (n <= 0) return BITGEN_E_EMPTY;
+    for (j = 0; j < n; j++) {
+        rc = feed(m, ids[j], j == n - 1);
+        if (rc) return rc;
+    }
+    if (logits) *logits = m->logits;
+    return BITGEN_OK;
+}
+
+int bitgen_generate(bitgen_model *m, const int32_t *ids, int n, int32_t *out, int max_new, int32_t eos,
+                    float temperature, int top_k, uint32_t *rng)
+{
+    int s, rc, cnt = 0;
+    if (!m || (!out && max_new > 0) || max_new < 0) return BITGEN_E_ARG;
+    rc = bitgen_prompt(m, ids, n, NULL);
+    if (rc) return rc;
+    for (s = 0; s < max_new; s++) {
+        int32_t tok = (temperature > 0.0f && top_k > 1 && rng) ? bitgen_sample_topk(m->logits, m->V, top_k, temperature, rng)
+                                                               : bitgen_argmax(m->logits, m->V);
+        out[cnt++] = tok;
+        if (tok == eos || s == max_new - 1) break;
+        rc = feed(m, tok, 1);
+        if (rc) return rc;
+    }
+    return cnt;
+}
+
+/* ===================================================================== */
+/* 10. Robot head + Tiny-R1                                              */
+/* ===================================================================== */
+float bitgen_sigmoid(float x) { return 1.0f / (1.0f + bitgen_expf(-x)); }
+float bitgen_tanh(float x) { return 2.0f * bitgen_sigmoid(2.0f * x) - 1.0f; }
+
+static void l2_normalize(float *y, const float *x, int n)
+{
+    float ss = 0.0f, nr;
+    int i;
+    for (i = 0; i < n; i++) ss = ss + x[i] * x[i];
+    nr = sqrtf(ss);
+    nr = nr > 1e-12f ? nr : 1e-12f;
+    for (i = 0; i < n; i++) y[i] = x[i] / nr;
+}
+
+/* Tiny-R1 on x (eval mode); result in m->tmp; returns the steps used. */
+static int reason(bitgen_model *m, const float *x)
+{
+    const int d = m->d, N = m->N;
+    float rem = 1.0f, hl;
+    int n, k, done = 0, steps = N;
+    linear(m, &m->r1_enc, x, m->e);
+    linear(m, &m->r1_x2g, m->e, m->gx);
+    for (k = 0; k < d; k++) m->h[k] = m->c[k] = m->agg[k] = 0.0f;
+    for (n = 0; n < N; n++) {
+        float lam, p, a;
+        int now;
+        linear(m, &m->r1_h2g, m->h, m->g);
+        for (k = 0; k < 4 * d; k++) m->g[k] = m->gx[k] + m->g[k];
+        for (k = 0; k < d; k++) {
+            float ci = bitgen_sigmoid(m->g[d + k]) * m->c[k] + bitgen_sigmoid(m->g[k]) * bitgen_tanh(m->g[3 * d + k]);
+            m->c[k] = ci;
+            m->h[k] = bitgen_sigmoid(m->g[2 * d + k]) * bitgen_tanh(ci);
+        }
+        if (n < N - 1) {
+            linear(m, &m->r1_halt, m->h, &hl);
+            lam = bitgen_sigmoid(hl + m->halt_bias);
+        } else {
+            lam = 1.0f;
+        }
+        p = rem * lam;
+        a = 1.0f - rem;
+        a = a + p;
+        now = !done && a > m->halt_thr;
+        if (now) { steps = n + 1; p = rem; }
+        for (k = 0; k < d; k++) m->agg[k] = m->agg[k] + p * m->h[k];
+        rem = rem - p;
+        done = done || now;
+        if (done) break;
+    }
+    linear(m, &m->r1_dec, m->agg, m->tmp);
+    return steps;
+}
+
+int bitgen_robot(bitgen_model *m, bitgen_robot_choice *out)
+{
+    const int d = m ? m->d : 0, R = m ? m->R : 0;
+    float *xp, *t;
+    int i, r, steps;
+    if (!m || !out) return BITGEN_E_ARG;
+    if (m->pool_n == 0) return BITGEN_E_EMPTY;
+    xp = m->ctx; /* pooled mean */
+    for (i = 0; i < d; i++) xp[i] = m->pool[i] / (float)m->pool_n;
+    steps = reason(m, xp);                        /* -> m->tmp */
+    for (i = 0; i < d; i++) m->x[i] = xp[i] + m->tmp[i];
+    t = m->e;
+    linear(m, &m->robot_task, m->x, t);
+    l2_normalize(m->h, t, d);
+    for (r = 0; r < R; r++) {
+        float s = 0.0f;
+        const float *rv = m->robots + (size_t)r * d;
+        for (i = 0; i < d; i++) s = s + m->h[i] * rv[i];
+        m->rbuf[d + r] = s;
+    }
+    bitgen_rmsnorm(m->rbuf, t, NULL, d, m->eps);
+    linear(m, &m->sel_up, m->rbuf, m->agg);
+    for (i = 0; i < d; i++) {
+        float v = m->agg[i] > 0.0f ? m->agg[i] : 0.0f;
+        m->agg[i] = v * v;
+    }
+    linear(m, &m->sel_down, m->agg, m->sel);
+    for (r = 0; r < R; r++) m->probs[r] = m->robot_scale * m->rbuf[d + r] + m->sel[r];
+    bitgen_softmax(m->probs, R);
+    out->robot = bitgen_argmax(m->probs, R);
+    out->confidence = m->probs[out->robot];
+    out->steps = steps;
+    out->probs = m->probs;
+    return BITGEN_OK;
+}
+
+/* ===================================================================== */
+/* 11. Episodic memory                                                   */
+/* ===================================================================== */
+/* Lower Cholesky factor of P + aw w^T (aw NULL: of P) into m->L; 0 or E_MEM_NOT_PD. */
+static int cholesky(bitgen_model *m, const float *aw, const float *w)
+{
+    const int K = m->K;
+    float *L = m->L;
+    int i, j, k;
+    for (j = 0; j < K; j++) {
+        for (i = j; i < K; i++) {
+            float acc = 0.0f, s = m->P[(size_t)i * K + j];
+            for (k = 0; k < j; k++) acc = acc + L[(size_t)i * K + k] * L[(size_t)j * K + k];
+            if (aw) s = s + aw[i] * w[j];
+            s = s - acc;
+            if (i == j) {
+                if (!(s > 0.0f)) return BITGEN_E_MEM_NOT_PD;
+                L[(size_t)j * K + j] = sqrtf(s);
+            } else {
+                L[(size_t)i * K + j] = s / L[(size_t)j * K + j];
+            }
+        }
+    }
+    return BITGEN_OK;
+}
+
+void bitgen_mem_reset(bitgen_model *m)
+{
+    const int K = m->K, d = m->d;
+    int i;
+    for (i = 0; i < K * K; i++) m->P[i] = 0.0f;
+    for (i = 0; i < K; i++) m->P[(size_t)i * K + i] = m->lam;
+    for (i = 0; i < K * d; i++) m->B[i] = m->lam * m->mem_m0[i];
+    for (i = 0; i < K * K; i++) m->L[i] = 0.0f;
+    (void)cholesky(m, NULL, NULL);
+    m->mem_count = 0;
+}
+
+static void address(bitgen_model *m, const float *key)
+{
+    int k, i;
+    for (k = 0; k < m->K; k++) {
+        const float *a = m->mem_addr + (size_t)k * m->d;
+        float s = 0.0f;
+        for (i = 0; i < m->d; i++) s = s + key[i] * a[i];
+        m->y[k] = s;
+    }
+    l2_normalize(m->w, m->y, m->K);
+}
+
+static int mem_update(bitgen_model *m, const float *z, const float *key, int alpha)
+{
+    const int K = m->K, d = m->d;
+    int i, j, rc;
+    if (!m || !z || !key) return BITGEN_E_ARG;
+    if (alpha > 0 && m->mem_count + 1 > K) return BITGEN_E_MEM_FULL;
+    address(m, key);
+    for (i = 0; i < K; i++) m->aw[i] = (float)alpha * m->w[i];
+    rc = cholesky(m, m->aw, m->w);
+    if (rc) {
+        (void)cholesky(m, NULL, NULL); /* restore the factor of the unchanged P */
+        return rc;
+    }
+    for (i = 0; i < K; i++)
+        for (j = 0; j < K; j++) m->P[(size_t)i * K + j] = m->P[(size_t)i * K + j] + m->aw[i] * m->w[j];
+    for (i = 0; i < K; i++)
+        for (j = 0; j < d; j++) m->B[(size_t)i * d + j] = m->B[(size_t)i * d + j] + m->aw[i] * z[j];
+    m->mem_count += alpha;
+    return BITGEN_OK;
+}
+
+int bitgen_mem_write(bitgen_model *m, const float *z, const float *key) { return mem_update(m, z, key, +1); }
+int bitgen_mem_forget(bitgen_model *m, const float *z, const float *key) { return mem_update(m, z, key, -1); }
+
+int bitgen_mem_read(bitgen_model *m, const float *key, float *out)
+{
+    const int K = m ? m->K : 0, d = m ? m->d : 0;
+    const float *L;
+    int i, k;
+    if (!m || !key || !out) return BITGEN_E_ARG;
+    L = m->L;
+    address(m, key);
+    for (i = 0; i < K; i++) {
+        float acc = 0.0f;
+        for (k = 0; k < i; k++) acc = acc + L[(size_t)i * K + k] * m->y[k];
+        m->y[i] = (m->w[i] - acc) / L[(size_t)i * K + i];
+    }
+    for (i = K - 1; i >= 0; i--) {
+        float acc = 0.0f;
+        for (k = i + 1; k < K; k++) acc = acc + L[(size_t)k * K + i] * m->u[k];
+        m->u[i] = (m->y[i] - acc) / L[(size_t)i * K + i];
+    }
+    for (i = 0; i < d; i++) {
+        float s = 0.0f;
+        for (k = 0; k < K; k++) s = s + m->u[k] * m->B[(size_t)k * d + i];
+        out[i] = s;
+    }
+    return BITGEN_OK;
+}
+
+int bitgen_encode_text(bitgen_model *m, const int32_t *ids, int n, float *z)
+{
+    int rc, i;
+    if (!m || !z) return BITGEN_E_ARG;
+    bitgen_reset(m);
+    rc = bitgen_prompt(m, ids, n, NULL);
+    if (rc) return rc;
+    for (i = 0; i < m->d; i++) m->ctx[i] = m->pool[i] / (float)m->pool_n;
+    linear(m, &m->mem_enc, m->ctx, z);
+    return BITGEN_OK;
 }

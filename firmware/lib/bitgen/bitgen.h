@@ -6,6 +6,9 @@
  *   5. exp / softmax (one approximation shared bit-for-bit with the numpy twin)
  *   6. sampler (xorshift32, greedy, top-k)
  *   7. memory persistence: double-buffered flash pages (+ a RAM flash emulator)
+ *   8. model: sections of the blob, the static arena
+ *   9. forward pass: embedding, blocks with the int8 sink + window KV cache, LM head, generation
+ *  10. robot head + Tiny-R1     11. episodic memory (write / forget / read)
  *
  * Every float rule below is a spec that the Python/numpy reference reproduces
  * bit-for-bit (firmware/tools/twin.py is an executable copy of it). That only
@@ -56,7 +59,13 @@ typedef enum bitgen_status {
     BITGEN_E_NOT_FOUND = -16,       /* no section with that id */
     BITGEN_E_STORE_EMPTY = -17,     /* no valid flash page */
     BITGEN_E_STORE_IO = -18,        /* flash driver failed (or simulated power cut) */
-    BITGEN_E_STORE_SIZE = -19       /* payload larger than the page / caller buffer */
+    BITGEN_E_STORE_SIZE = -19,      /* payload larger than the page / caller buffer */
+    BITGEN_E_MODEL = -20,           /* blob lacks a model section or one has the wrong type / size */
+    BITGEN_E_ARENA = -21,           /* arena too small (see bitgen_arena_bytes) or misaligned */
+    BITGEN_E_TOKEN = -22,           /* token id outside [0, vocab_size) */
+    BITGEN_E_MEM_FULL = -23,        /* writing would put more facts in memory than it has slots */
+    BITGEN_E_MEM_NOT_PD = -24,      /* forget of a fact that was not written: memory unchanged */
+    BITGEN_E_EMPTY = -25            /* empty prompt / nothing fed yet */
 } bitgen_status;
 
 /* Short English description; never NULL, "unknown status" for other values. */
@@ -301,6 +310,122 @@ typedef struct bitgen_ramflash {
     int torn;
 } bitgen_ramflash;
 void bitgen_ramflash_init(bitgen_flash *f, bitgen_ramflash *rf, uint8_t *mem, uint32_t size);
+
+
+/* ===================================================================== */
+/* 8. Model: the blob's sections and a static arena                      */
+/* ===================================================================== */
+/* Section ids written by bitgen.export (nbs/12_export.ipynb). A BitLinear with
+ * base id k is two sections: k = packed ternary rows (type T2, out*in/4 bytes),
+ * k+1 = f32 [w_scale, gain_0 .. gain_{in-1}]. Per layer l: BITGEN_SECTION_ID(l+1, kind). */
+#define BITGEN_S_EMB_Q 0x01u      /* i8  [vocab, dim] */
+#define BITGEN_S_EMB_S 0x02u      /* f32 [vocab]: row scales */
+#define BITGEN_S_CONSTS 0x03u     /* f32 [6 + n_heads]: isq, mem lambda, robot logit scale, halt bias, halt threshold, 0, slopes */
+#define BITGEN_S_LM_HEAD 0x10u
+#define BITGEN_S_PREFIX 0x12u
+#define BITGEN_S_MEM_ENC 0x14u
+#define BITGEN_S_ROBOT_TASK 0x16u
+#define BITGEN_S_SEL_UP 0x18u     /* in = dim + n_robots */
+#define BITGEN_S_SEL_DOWN 0x1Au
+#define BITGEN_S_R1_ENC 0x1Cu
+#define BITGEN_S_R1_X2G 0x1Eu     /* out = 4 dim: gates i, f, o, u */
+#define BITGEN_S_R1_H2G 0x20u
+#define BITGEN_S_R1_HALT 0x22u    /* out = 1 */
+#define BITGEN_S_R1_DEC 0x24u
+#define BITGEN_S_MEM_ADDR 0x30u   /* f32 [mem_slots, dim] */
+#define BITGEN_S_MEM_M0 0x31u     /* f32 [mem_slots, dim] */
+#define BITGEN_S_ROBOTS 0x32u     /* f32 [n_robots, dim], unit rows */
+#define BITGEN_L_QKV 0x01u
+#define BITGEN_L_OUT 0x03u
+#define BITGEN_L_UP 0x05u
+#define BITGEN_L_DOWN 0x07u
+#define BITGEN_MAX_LAYERS 16
+
+typedef struct bitgen_linear {
+    const uint8_t *w;    /* packed rows, pack 4 */
+    const float *gain;   /* RMSNorm gain [in] */
+    float w_scale;
+    int out, in;
+} bitgen_linear;
+
+typedef struct bitgen_layer { bitgen_linear qkv, out, up, down; } bitgen_layer;
+
+typedef struct bitgen_model {
+    bitgen_blob blob;
+    int d, H, hd, S, W, T, V, ffn, K, R, N; /* dim, heads, head dim, sinks, window, S+W, vocab, ffn, slots, robots, max steps */
+    float eps, isq, lam, robot_scale, halt_bias, halt_thr;
+    const float *slopes;
+    const int8_t *emb_q;
+    const float *emb_s, *mem_addr, *mem_m0, *robots;
+    bitgen_linear lm_head, prefix, mem_enc, robot_task, sel_up, sel_down, r1_enc, r1_x2g, r1_h2g, r1_halt, r1_dec;
+    bitgen_layer layer[BITGEN_MAX_LAYERS];
+    /* state in the arena */
+    bitgen_lut *lut;
+    int8_t *kq, *vq, *q;         /* KV cache [L][T][d] int8; quantised activations */
+    float *kinv, *vinv;          /* [L][T][H] */
+    float *x, *nrm, *qkv, *ctx, *tmp, *ff, *att, *logits, *pool;
+    float *P, *B, *L, *w, *aw, *y, *u;       /* memory */
+    float *e, *gx, *g, *h, *c, *agg, *rbuf, *sel, *probs; /* Tiny-R1 and robot head */
+    uint32_t n;       /* tokens fed in this stream (positions are bounded by the cache; n only grows) */
+    uint32_t pool_n;  /* text tokens pooled since reset */
+    int32_t mem_count;
+} bitgen_model;
+
+/* Arena bytes for a config (16-byte aligned buffer). For tiny (d 128, 4 layers,
+ * S+W 132, 64 slots, vocab 1024): KV 135 KB + scales 17 KB + memory 64 KB + LUT 16 KB + ~20 KB. */
+size_t bitgen_arena_bytes(const bitgen_config *c);
+/* Validate the blob (bitgen_blob_open), find every model section, and carve the
+ * arena. The weights stay where they are (flash); nothing is copied. */
+int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena, size_t arena_len);
+
+/* ===================================================================== */
+/* 9. Forward pass                                                       */
+/* ===================================================================== */
+/* A stream: tokens are fed one at a time; the KV cache keeps n_sinks + window
+ * positions (int8 per (token, head) + float inv), so any prompt length runs in
+ * the same memory, and cost per token stops growing once the window is full.
+ * ALiBi distance: i - j in the window, min(i, S+W-1) - j for sinks. */
+void bitgen_reset(bitgen_model *m);   /* empty KV cache and pooled state */
+/* Feed one token; *logits (may be NULL) points at vocab_size floats valid until the next call. */
+int bitgen_forward_token(bitgen_model *m, int32_t token, const float **logits);
+/* Feed a memory readout [dim] as one position: prefix_proj(r), not pooled. */
+int bitgen_feed_prefix(bitgen_model *m, const float *readout);
+/* Feed a prompt; logits (LM head) only after the last token. E_TOKEN leaves the
+ * tokens before the bad one fed. */
+int bitgen_prompt(bitgen_model *m, const int32_t *ids, int n, const float **logits);
+/* Prompt, then up to max_new tokens (stops after eos; eos < 0: never). Greedy
+ * when temperature <= 0 or top_k <= 1, else bitgen_sample_topk with *rng.
+ * Returns the number of tokens written to out, or a status < 0. */
+int bitgen_generate(bitgen_model *m, const int32_t *ids, int n, int32_t *out, int max_new, int32_t eos,
+                    float temperature, int top_k, uint32_t *rng);
+
+/* ===================================================================== */
+/* 10. Robot head + Tiny-R1                                              */
+/* ===================================================================== */
+/* sigmoid(x) = 1/(1 + bitgen_expf(-x)), tanh(x) = 2*sigmoid(2x) - 1 (float32). */
+float bitgen_sigmoid(float x);
+float bitgen_tanh(float x);
+typedef struct bitgen_robot_choice {
+    int robot;          /* argmax of probs */
+    float confidence;   /* probs[robot] */
+    int steps;          /* Tiny-R1 steps used */
+    const float *probs; /* n_robots floats in the arena */
+} bitgen_robot_choice;
+/* On the mean of the final hidden states of the tokens fed since bitgen_reset. */
+int bitgen_robot(bitgen_model *m, bitgen_robot_choice *out);
+
+/* ===================================================================== */
+/* 11. Episodic memory                                                   */
+/* ===================================================================== */
+/* P (K x K), B (K x d), L = chol(P), float32, sequential loops. */
+void bitgen_mem_reset(bitgen_model *m);
+/* z = mem_enc(mean final hidden state of ids). Resets the stream (KV cache). */
+int bitgen_encode_text(bitgen_model *m, const int32_t *ids, int n, float *z);
+/* E_MEM_FULL when mem_count == mem_slots; E_MEM_NOT_PD (forget of an unwritten fact): unchanged. */
+int bitgen_mem_write(bitgen_model *m, const float *z, const float *key);
+int bitgen_mem_forget(bitgen_model *m, const float *z, const float *key);
+/* out[dim] = u^T B with L L^T u = w(key). */
+int bitgen_mem_read(bitgen_model *m, const float *key, float *out);
 
 #ifdef __cplusplus
 }
