@@ -14,7 +14,7 @@ __all__ = ['F', 'LOG2E', 'C1', 'C2', 'P_EXP', 'RNG_DEFAULT', 'TOPK_MAX', 'CONFIG
            'encode_text', 'torch_agreement', 'parity_program', 'atomic_write', 'c_bytes', 'c_ints', 'arena_bytes',
            'write_parity', 'token_bytes', 'export_headers', 'export_for_embedded']
 
-# %% ../nbs/12_export.ipynb #b692ffbb
+# %% ../nbs/12_export.ipynb #d2e366f8
 import json, os, struct, tempfile, zlib
 from pathlib import Path
 import numpy as np
@@ -23,7 +23,7 @@ from .quant import BitLinear, quantize_weights
 from .attention import alibi_slopes
 from .model import BitGenModel, BitGenConfig, quantize_rows
 
-# %% ../nbs/12_export.ipynb #2f1d548c
+# %% ../nbs/12_export.ipynb #26ed6b0e
 F = np.float32
 
 def f32(x): "float32 scalar."; return np.float32(x)
@@ -37,7 +37,7 @@ def seqsum(x, axis=-1):
     if x.shape[axis] == 0: return np.zeros(np.delete(x.shape, axis % x.ndim), dtype=np.float32)
     return np.take(np.cumsum(x, axis=axis, dtype=np.float32), -1, axis=axis)
 
-# %% ../nbs/12_export.ipynb #f2c9ffb2
+# %% ../nbs/12_export.ipynb #7b5b551a
 LOG2E, C1, C2 = from_bits([0x3FB8AA3B, 0x3F318000, 0xB95E8083])
 P_EXP = from_bits([0x39506967, 0x3AB743CE, 0x3C088908, 0x3D2AA9C1, 0x3E2AAAAA, 0x3F000000])
 
@@ -72,7 +72,7 @@ def tanh(x):
     x = np.asarray(x, dtype=np.float32)
     return (F(2.0) * sigmoid(F(2.0) * x) - F(1.0)).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #9004f679
+# %% ../nbs/12_export.ipynb #27f73a52
 def softmax(x, axis=-1):
     "bitgen_softmax along `axis`: sequential max and sum, e * (1/s)."
     x = np.asarray(x, dtype=np.float32)
@@ -106,7 +106,7 @@ def matvec_ternary(t, q, x_inv, w_scale):
     acc = np.asarray(t, dtype=np.int32) @ np.asarray(q, dtype=np.int32)
     return (acc.astype(np.float32) * (F(w_scale) / F(x_inv))).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #0e4f82f0
+# %% ../nbs/12_export.ipynb #0e0f0f46
 def pack_ternary(t, pack: int = 4):
     "Rows of ternary [out, in] -> uint8 [out, ceil(in/pack)] (pack 4: 2-bit codes; pack 5: base 3), as bitgen.h."
     t = np.asarray(t, dtype=np.int64)
@@ -123,7 +123,7 @@ def unpack_ternary(p, shape, pack: int = 4):
     codes = (p[..., None] >> (2 * k)) & 3 if pack == 4 else (p[..., None] // 3 ** k) % 3
     return (codes.reshape(shape[0], -1)[:, :shape[1]] - 1).astype(np.int8)
 
-# %% ../nbs/12_export.ipynb #7b958c30
+# %% ../nbs/12_export.ipynb #6791e15c
 RNG_DEFAULT, TOPK_MAX = 0x2545F491, 64
 
 class XorShift32:
@@ -163,7 +163,7 @@ def sample_topk(logits, k, temperature, rng):
         if u < c: return i
     return cand[-1][1]
 
-# %% ../nbs/12_export.ipynb #a9e7e626
+# %% ../nbs/12_export.ipynb #cc86085f
 CONFIG_FIELDS = ["vocab_size", "dim", "n_layers", "n_heads", "ffn_dim", "n_sinks", "window", "mem_slots",
                  "n_robots", "max_steps", "image_size", "patch_size", "weight_pack", "norm_eps", "flags",
                  "reserved0", "reserved1", "reserved2"]
@@ -201,7 +201,7 @@ def read_blob(blob: bytes) -> tuple[dict, dict]:
         secs[sid] = (names[dt], bytes(blob[off:off + size]))
     return cfg, secs
 
-# %% ../nbs/12_export.ipynb #71a21814
+# %% ../nbs/12_export.ipynb #62bb37bb
 SEC = dict(emb_q=0x01, emb_s=0x02, consts=0x03, lm_head=0x10, prefix=0x12, mem_enc=0x14, robot_task=0x16,
            sel_up=0x18, sel_down=0x1A, r1_enc=0x1C, r1_x2g=0x1E, r1_h2g=0x20, r1_halt=0x22, r1_dec=0x24,
            mem_addr=0x30, mem_M0=0x31, robots=0x32)
@@ -221,7 +221,7 @@ def l2_normalize(x, eps=1e-12):
     n = np.sqrt(seqsum(x * x))[..., None]
     return (x / np.maximum(n, F(eps))).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #05ecda29
+# %% ../nbs/12_export.ipynb #02d8e48a
 def model_arrays(model: BitGenModel) -> tuple[dict, dict]:
     "(config dict for the blob, numpy arrays) of everything the device runs: text path, prefix, memory, robot head, Tiny-R1."
     c, d = model.config, model.config.embed_dim
@@ -247,7 +247,7 @@ def model_arrays(model: BitGenModel) -> tuple[dict, dict]:
                max_steps=c.reasoning_steps, image_size=0, patch_size=0, weight_pack=4, norm_eps=1e-5)
     return cfg, A
 
-# %% ../nbs/12_export.ipynb #e2b2ac80
+# %% ../nbs/12_export.ipynb #68968f6c
 def _lin_sections(sid, L):
     if L['t'].shape[1] % 4: raise ValueError(f"BitLinear input width {L['t'].shape[1]} is not a multiple of 4 (2-bit packing)")
     return [(sid, 't2', pack_ternary(L['t'], 4).tobytes()),
@@ -267,7 +267,7 @@ def model_to_blob(model: BitGenModel) -> bytes:
     "The weight blob the C runtime loads."
     return arrays_to_blob(*model_arrays(model))
 
-# %% ../nbs/12_export.ipynb #2777ac3a
+# %% ../nbs/12_export.ipynb #1c3729d9
 def blob_arrays(blob: bytes) -> tuple[dict, dict]:
     "Parse a blob back into (config, arrays): the reference runs from exactly the bytes the device gets."
     cfg, S = read_blob(blob)
@@ -286,7 +286,7 @@ def blob_arrays(blob: bytes) -> tuple[dict, dict]:
     A['layers'] = [{k: lin((i + 1) << 8 | kind, *lshape[k]) for k, kind in LAYER_SEC.items()} for i in range(cfg['n_layers'])]
     return cfg, A
 
-# %% ../nbs/12_export.ipynb #3bada1c5
+# %% ../nbs/12_export.ipynb #0bcdcfe1
 def relu2(x):
     "Squared ReLU in float32: r = x > 0 ? x : 0; r * r."
     r = np.where(x > 0, x, F(0)).astype(np.float32)
@@ -318,7 +318,7 @@ class IntRef:
         self.kinv, self.vinv = np.ones((n, T, self.H), np.float32), np.ones((n, T, self.H), np.float32)
         self.n, self.pool, self.pool_n = 0, np.zeros(d, np.float32), 0
 
-# %% ../nbs/12_export.ipynb #26487ebd
+# %% ../nbs/12_export.ipynb #dddfa7b1
 def _visible(self: IntRef, i: int):
     "Cache slots visible from absolute position i (sinks, then window oldest to newest) and their ALiBi distances."
     S, W = self.S, self.W
@@ -345,7 +345,7 @@ def attention(self: IntRef, l: int, x):
     return self.linear(L['out'], ctx.reshape(-1))
 IntRef.attention = attention
 
-# %% ../nbs/12_export.ipynb #9bdc49e9
+# %% ../nbs/12_export.ipynb #b03d533a
 def step(self: IntRef, x, logits: bool = True, pool: bool = True):
     "Run one input vector through all blocks at the next stream position; returns the logits (or None)."
     x = np.asarray(x, dtype=np.float32)
@@ -369,7 +369,7 @@ def forward_token(self: IntRef, token: int, logits: bool = True):
     return self.step(self.embed(token), logits)
 IntRef.forward_token = forward_token
 
-# %% ../nbs/12_export.ipynb #7d140db0
+# %% ../nbs/12_export.ipynb #9623762c
 def prompt(self: IntRef, ids):
     "Feed a prompt (streams: any length); returns the logits after its last token."
     if len(ids) == 0: raise ValueError("empty prompt: pass at least one token (e.g. <bos>)")
@@ -398,7 +398,7 @@ def pooled(self: IntRef):
     return (self.pool / F(self.pool_n)).astype(np.float32)
 IntRef.pooled = pooled
 
-# %% ../nbs/12_export.ipynb #92317b71
+# %% ../nbs/12_export.ipynb #e7ae8172
 def reason(self: IntRef, x):
     "Tiny-R1 in eval mode: (output [d], steps used)."
     d, N = self.d, self.cfg['max_steps']
@@ -430,7 +430,7 @@ def robot(self: IntRef):
     return dict(robot=k, confidence=float(probs[k]), probs=probs, steps=steps)
 IntRef.robot = robot
 
-# %% ../nbs/12_export.ipynb #057ff57b
+# %% ../nbs/12_export.ipynb #e0e86762
 def cholesky(P):
     "Lower Cholesky factor of P in float32 with sequential dot products; None if P is not positive definite."
     K = P.shape[0]; L = np.zeros_like(P, dtype=np.float32)
@@ -447,7 +447,7 @@ def chol_solve(L, w):
     for i in reversed(range(K)): u[i] = F(y[i] - seqsum(L[i + 1:, i] * u[i + 1:])) / L[i, i]
     return u
 
-# %% ../nbs/12_export.ipynb #51fa8410
+# %% ../nbs/12_export.ipynb #c8e8b3c1
 class MemoryFull(ValueError): "More facts than memory slots."
 class NotPositiveDefinite(ValueError): "A forget of a fact that was not written."
 
@@ -489,7 +489,7 @@ def encode_text(self: IntRef, ids):
     return self.linear('mem_enc', self.pooled())
 IntRef.encode_text = encode_text
 
-# %% ../nbs/12_export.ipynb #176ede50
+# %% ../nbs/12_export.ipynb #bd8e9408
 def torch_agreement(model, ref: IntRef, prompts, max_new_tokens: int = 16) -> dict:
     "Greedy agreement of IntRef with PyTorch: per step with torch's tokens fed to both (teacher-forced), and whole sequences."
     same = total = seq_same = 0
@@ -504,7 +504,7 @@ def torch_agreement(model, ref: IntRef, prompts, max_new_tokens: int = 16) -> di
         ref.reset(); seq_same += ref.generate(ids, max_new_tokens)[0] == gen
     return dict(steps=total, agree=same, rate=same / max(total, 1), sequences=len(prompts), sequences_identical=seq_same)
 
-# %% ../nbs/12_export.ipynb #9bfa3bf3
+# %% ../nbs/12_export.ipynb #db1ffbd5
 OP_TEXT, OP_ROBOT, OP_MRESET, OP_WRITE, OP_FORGET, OP_ASK = 1, 2, 3, 4, 5, 6
 PARITY_TEXTS = ["A small red circle is left of a large blue square.", "Two green triangles are above a yellow star.",
                 "The blue square is below the red circle.", "<reasoning>The robot should move to", "Describe the scene",
@@ -557,7 +557,7 @@ def parity_program(ref: IntRef, tok, n_new: int = 8) -> tuple[list[int], int]:
     prog.append(0)
     return prog, cases
 
-# %% ../nbs/12_export.ipynb #50fe7a07
+# %% ../nbs/12_export.ipynb #66969292
 def atomic_write(path, text: str | bytes):
     "Write a file via a temporary file in the same folder and a rename (never half-written)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -594,7 +594,7 @@ def write_parity(model, tok, out_dir, n_new: int = 8) -> dict:
     atomic_write(Path(out_dir) / 'parity_vectors.h', guard + f"#define PARITY_CASES {cases}\n#define PARITY_N_NEW {n_new}\n" + c_ints('parity_prog', prog))
     return dict(blob_bytes=len(blob), program_words=len(prog), cases=cases)
 
-# %% ../nbs/12_export.ipynb #88f5f766
+# %% ../nbs/12_export.ipynb #f320bcee
 def _byte_decoder() -> dict:
     "Inverse of the byte-level BPE's bytes_to_unicode (GPT-2 mapping)."
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
@@ -611,7 +611,7 @@ def token_bytes(tok) -> list[bytes]:
         out.append(t.encode() if t in special or any(ch not in dec for ch in t) else bytes(dec[ch] for ch in t))
     return out
 
-# %% ../nbs/12_export.ipynb #5a4f81e6
+# %% ../nbs/12_export.ipynb #8a140e14
 def _hdr(name, body):
     g = name.upper().replace('.', '_')
     return (f"/* {name}: generated by bitgen.export (nbs/12_export.ipynb / nbs/deploy.ipynb) -- do not edit. */\n"
