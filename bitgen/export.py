@@ -5,17 +5,18 @@
 # %% auto #0
 __all__ = ['F', 'LOG2E', 'C1', 'C2', 'P_EXP', 'RNG_DEFAULT', 'TOPK_MAX', 'CONFIG_FIELDS', 'DTYPES', 'SEC', 'LAYER_SEC',
            'GLOBAL_LINEARS', 'N_CONSTS', 'OP_TEXT', 'OP_ROBOT', 'OP_MRESET', 'OP_WRITE', 'OP_FORGET', 'OP_ASK',
-           'PARITY_TEXTS', 'PARITY_ROBOTS', 'PARITY_FACTS', 'f32', 'bits', 'from_bits', 'crc32', 'seqsum', 'expf',
-           'sigmoid', 'tanh', 'softmax', 'quantize_i8', 'rmsnorm', 'matvec_ternary', 'pack_ternary', 'unpack_ternary',
-           'XorShift32', 'argmax', 'sample_topk', 'write_blob', 'read_blob', 'linear_arrays', 'l2_normalize',
-           'model_arrays', 'arrays_to_blob', 'model_to_blob', 'blob_arrays', 'relu2', 'IntRef', 'attention', 'step',
-           'embed', 'forward_token', 'prompt', 'generate', 'feed_prefix', 'pooled', 'reason', 'robot', 'cholesky',
-           'chol_solve', 'MemoryFull', 'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update', 'mem_read',
-           'encode_text', 'torch_agreement', 'parity_program', 'atomic_write', 'c_bytes', 'c_ints', 'arena_bytes',
-           'write_parity', 'token_bytes', 'export_headers', 'export_for_embedded']
+           'PARITY_TEXTS', 'PARITY_ROBOTS', 'PARITY_FACTS', 'PRETOKENIZE', 'f32', 'bits', 'from_bits', 'crc32',
+           'seqsum', 'expf', 'sigmoid', 'tanh', 'softmax', 'quantize_i8', 'rmsnorm', 'matvec_ternary', 'pack_ternary',
+           'unpack_ternary', 'XorShift32', 'argmax', 'sample_topk', 'write_blob', 'read_blob', 'linear_arrays',
+           'l2_normalize', 'model_arrays', 'arrays_to_blob', 'model_to_blob', 'blob_arrays', 'relu2', 'IntRef',
+           'attention', 'step', 'embed', 'forward_token', 'prompt', 'generate', 'feed_prefix', 'pooled', 'reason',
+           'robot', 'cholesky', 'chol_solve', 'MemoryFull', 'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update',
+           'mem_read', 'encode_text', 'torch_agreement', 'parity_program', 'atomic_write', 'c_bytes', 'c_ints',
+           'arena_bytes', 'write_parity', 'token_bytes', 'vocab_tables', 'encode_twin', 'vocab_c_tables',
+           'export_headers', 'export_for_embedded']
 
-# %% ../nbs/12_export.ipynb #d2e366f8
-import json, os, struct, tempfile, zlib
+# %% ../nbs/12_export.ipynb #6eb2d719
+import json, os, re, struct, tempfile, zlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -23,7 +24,7 @@ from .quant import BitLinear, quantize_weights
 from .attention import alibi_slopes
 from .model import BitGenModel, BitGenConfig, quantize_rows
 
-# %% ../nbs/12_export.ipynb #26ed6b0e
+# %% ../nbs/12_export.ipynb #d4c65f59
 F = np.float32
 
 def f32(x): "float32 scalar."; return np.float32(x)
@@ -37,7 +38,7 @@ def seqsum(x, axis=-1):
     if x.shape[axis] == 0: return np.zeros(np.delete(x.shape, axis % x.ndim), dtype=np.float32)
     return np.take(np.cumsum(x, axis=axis, dtype=np.float32), -1, axis=axis)
 
-# %% ../nbs/12_export.ipynb #7b5b551a
+# %% ../nbs/12_export.ipynb #e895af62
 LOG2E, C1, C2 = from_bits([0x3FB8AA3B, 0x3F318000, 0xB95E8083])
 P_EXP = from_bits([0x39506967, 0x3AB743CE, 0x3C088908, 0x3D2AA9C1, 0x3E2AAAAA, 0x3F000000])
 
@@ -72,7 +73,7 @@ def tanh(x):
     x = np.asarray(x, dtype=np.float32)
     return (F(2.0) * sigmoid(F(2.0) * x) - F(1.0)).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #27f73a52
+# %% ../nbs/12_export.ipynb #df431fd6
 def softmax(x, axis=-1):
     "bitgen_softmax along `axis`: sequential max and sum, e * (1/s)."
     x = np.asarray(x, dtype=np.float32)
@@ -106,7 +107,7 @@ def matvec_ternary(t, q, x_inv, w_scale):
     acc = np.asarray(t, dtype=np.int32) @ np.asarray(q, dtype=np.int32)
     return (acc.astype(np.float32) * (F(w_scale) / F(x_inv))).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #0e0f0f46
+# %% ../nbs/12_export.ipynb #319b6fc3
 def pack_ternary(t, pack: int = 4):
     "Rows of ternary [out, in] -> uint8 [out, ceil(in/pack)] (pack 4: 2-bit codes; pack 5: base 3), as bitgen.h."
     t = np.asarray(t, dtype=np.int64)
@@ -123,7 +124,7 @@ def unpack_ternary(p, shape, pack: int = 4):
     codes = (p[..., None] >> (2 * k)) & 3 if pack == 4 else (p[..., None] // 3 ** k) % 3
     return (codes.reshape(shape[0], -1)[:, :shape[1]] - 1).astype(np.int8)
 
-# %% ../nbs/12_export.ipynb #6791e15c
+# %% ../nbs/12_export.ipynb #3368126b
 RNG_DEFAULT, TOPK_MAX = 0x2545F491, 64
 
 class XorShift32:
@@ -163,7 +164,7 @@ def sample_topk(logits, k, temperature, rng):
         if u < c: return i
     return cand[-1][1]
 
-# %% ../nbs/12_export.ipynb #cc86085f
+# %% ../nbs/12_export.ipynb #61aa1224
 CONFIG_FIELDS = ["vocab_size", "dim", "n_layers", "n_heads", "ffn_dim", "n_sinks", "window", "mem_slots",
                  "n_robots", "max_steps", "image_size", "patch_size", "weight_pack", "norm_eps", "flags",
                  "reserved0", "reserved1", "reserved2"]
@@ -201,7 +202,7 @@ def read_blob(blob: bytes) -> tuple[dict, dict]:
         secs[sid] = (names[dt], bytes(blob[off:off + size]))
     return cfg, secs
 
-# %% ../nbs/12_export.ipynb #62bb37bb
+# %% ../nbs/12_export.ipynb #a6ab5847
 SEC = dict(emb_q=0x01, emb_s=0x02, consts=0x03, lm_head=0x10, prefix=0x12, mem_enc=0x14, robot_task=0x16,
            sel_up=0x18, sel_down=0x1A, r1_enc=0x1C, r1_x2g=0x1E, r1_h2g=0x20, r1_halt=0x22, r1_dec=0x24,
            mem_addr=0x30, mem_M0=0x31, robots=0x32)
@@ -221,7 +222,7 @@ def l2_normalize(x, eps=1e-12):
     n = np.sqrt(seqsum(x * x))[..., None]
     return (x / np.maximum(n, F(eps))).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #02d8e48a
+# %% ../nbs/12_export.ipynb #782923a9
 def model_arrays(model: BitGenModel) -> tuple[dict, dict]:
     "(config dict for the blob, numpy arrays) of everything the device runs: text path, prefix, memory, robot head, Tiny-R1."
     c, d = model.config, model.config.embed_dim
@@ -247,7 +248,7 @@ def model_arrays(model: BitGenModel) -> tuple[dict, dict]:
                max_steps=c.reasoning_steps, image_size=0, patch_size=0, weight_pack=4, norm_eps=1e-5)
     return cfg, A
 
-# %% ../nbs/12_export.ipynb #68968f6c
+# %% ../nbs/12_export.ipynb #eb6a8421
 def _lin_sections(sid, L):
     if L['t'].shape[1] % 4: raise ValueError(f"BitLinear input width {L['t'].shape[1]} is not a multiple of 4 (2-bit packing)")
     return [(sid, 't2', pack_ternary(L['t'], 4).tobytes()),
@@ -267,7 +268,7 @@ def model_to_blob(model: BitGenModel) -> bytes:
     "The weight blob the C runtime loads."
     return arrays_to_blob(*model_arrays(model))
 
-# %% ../nbs/12_export.ipynb #1c3729d9
+# %% ../nbs/12_export.ipynb #1216e9ee
 def blob_arrays(blob: bytes) -> tuple[dict, dict]:
     "Parse a blob back into (config, arrays): the reference runs from exactly the bytes the device gets."
     cfg, S = read_blob(blob)
@@ -286,7 +287,7 @@ def blob_arrays(blob: bytes) -> tuple[dict, dict]:
     A['layers'] = [{k: lin((i + 1) << 8 | kind, *lshape[k]) for k, kind in LAYER_SEC.items()} for i in range(cfg['n_layers'])]
     return cfg, A
 
-# %% ../nbs/12_export.ipynb #0bcdcfe1
+# %% ../nbs/12_export.ipynb #68c0eb49
 def relu2(x):
     "Squared ReLU in float32: r = x > 0 ? x : 0; r * r."
     r = np.where(x > 0, x, F(0)).astype(np.float32)
@@ -318,7 +319,7 @@ class IntRef:
         self.kinv, self.vinv = np.ones((n, T, self.H), np.float32), np.ones((n, T, self.H), np.float32)
         self.n, self.pool, self.pool_n = 0, np.zeros(d, np.float32), 0
 
-# %% ../nbs/12_export.ipynb #dddfa7b1
+# %% ../nbs/12_export.ipynb #996952f8
 def _visible(self: IntRef, i: int):
     "Cache slots visible from absolute position i (sinks, then window oldest to newest) and their ALiBi distances."
     S, W = self.S, self.W
@@ -345,7 +346,7 @@ def attention(self: IntRef, l: int, x):
     return self.linear(L['out'], ctx.reshape(-1))
 IntRef.attention = attention
 
-# %% ../nbs/12_export.ipynb #b03d533a
+# %% ../nbs/12_export.ipynb #9b206869
 def step(self: IntRef, x, logits: bool = True, pool: bool = True):
     "Run one input vector through all blocks at the next stream position; returns the logits (or None)."
     x = np.asarray(x, dtype=np.float32)
@@ -369,7 +370,7 @@ def forward_token(self: IntRef, token: int, logits: bool = True):
     return self.step(self.embed(token), logits)
 IntRef.forward_token = forward_token
 
-# %% ../nbs/12_export.ipynb #9623762c
+# %% ../nbs/12_export.ipynb #487b305a
 def prompt(self: IntRef, ids):
     "Feed a prompt (streams: any length); returns the logits after its last token."
     if len(ids) == 0: raise ValueError("empty prompt: pass at least one token (e.g. <bos>)")
@@ -398,7 +399,7 @@ def pooled(self: IntRef):
     return (self.pool / F(self.pool_n)).astype(np.float32)
 IntRef.pooled = pooled
 
-# %% ../nbs/12_export.ipynb #e7ae8172
+# %% ../nbs/12_export.ipynb #2ed906e9
 def reason(self: IntRef, x):
     "Tiny-R1 in eval mode: (output [d], steps used)."
     d, N = self.d, self.cfg['max_steps']
@@ -430,7 +431,7 @@ def robot(self: IntRef):
     return dict(robot=k, confidence=float(probs[k]), probs=probs, steps=steps)
 IntRef.robot = robot
 
-# %% ../nbs/12_export.ipynb #e0e86762
+# %% ../nbs/12_export.ipynb #b0a2d1ca
 def cholesky(P):
     "Lower Cholesky factor of P in float32 with sequential dot products; None if P is not positive definite."
     K = P.shape[0]; L = np.zeros_like(P, dtype=np.float32)
@@ -447,7 +448,7 @@ def chol_solve(L, w):
     for i in reversed(range(K)): u[i] = F(y[i] - seqsum(L[i + 1:, i] * u[i + 1:])) / L[i, i]
     return u
 
-# %% ../nbs/12_export.ipynb #c8e8b3c1
+# %% ../nbs/12_export.ipynb #18f7fdcc
 class MemoryFull(ValueError): "More facts than memory slots."
 class NotPositiveDefinite(ValueError): "A forget of a fact that was not written."
 
@@ -489,7 +490,7 @@ def encode_text(self: IntRef, ids):
     return self.linear('mem_enc', self.pooled())
 IntRef.encode_text = encode_text
 
-# %% ../nbs/12_export.ipynb #bd8e9408
+# %% ../nbs/12_export.ipynb #d74ff5cc
 def torch_agreement(model, ref: IntRef, prompts, max_new_tokens: int = 16) -> dict:
     "Greedy agreement of IntRef with PyTorch: per step with torch's tokens fed to both (teacher-forced), and whole sequences."
     same = total = seq_same = 0
@@ -504,7 +505,7 @@ def torch_agreement(model, ref: IntRef, prompts, max_new_tokens: int = 16) -> di
         ref.reset(); seq_same += ref.generate(ids, max_new_tokens)[0] == gen
     return dict(steps=total, agree=same, rate=same / max(total, 1), sequences=len(prompts), sequences_identical=seq_same)
 
-# %% ../nbs/12_export.ipynb #db1ffbd5
+# %% ../nbs/12_export.ipynb #d213dff7
 OP_TEXT, OP_ROBOT, OP_MRESET, OP_WRITE, OP_FORGET, OP_ASK = 1, 2, 3, 4, 5, 6
 PARITY_TEXTS = ["A small red circle is left of a large blue square.", "Two green triangles are above a yellow star.",
                 "The blue square is below the red circle.", "<reasoning>The robot should move to", "Describe the scene",
@@ -557,7 +558,7 @@ def parity_program(ref: IntRef, tok, n_new: int = 8) -> tuple[list[int], int]:
     prog.append(0)
     return prog, cases
 
-# %% ../nbs/12_export.ipynb #66969292
+# %% ../nbs/12_export.ipynb #78dae6a8
 def atomic_write(path, text: str | bytes):
     "Write a file via a temporary file in the same folder and a rename (never half-written)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -594,7 +595,7 @@ def write_parity(model, tok, out_dir, n_new: int = 8) -> dict:
     atomic_write(Path(out_dir) / 'parity_vectors.h', guard + f"#define PARITY_CASES {cases}\n#define PARITY_N_NEW {n_new}\n" + c_ints('parity_prog', prog))
     return dict(blob_bytes=len(blob), program_words=len(prog), cases=cases)
 
-# %% ../nbs/12_export.ipynb #f320bcee
+# %% ../nbs/12_export.ipynb #15a4afd2
 def _byte_decoder() -> dict:
     "Inverse of the byte-level BPE's bytes_to_unicode (GPT-2 mapping)."
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
@@ -611,11 +612,47 @@ def token_bytes(tok) -> list[bytes]:
         out.append(t.encode() if t in special or any(ch not in dec for ch in t) else bytes(dec[ch] for ch in t))
     return out
 
-# %% ../nbs/12_export.ipynb #8a140e14
+# %% ../nbs/12_export.ipynb #59b64fbf
+PRETOKENIZE = re.compile(rb"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z\x80-\xff]+| ?[0-9]+| ?[^\sA-Za-z0-9\x80-\xff]+|\s+(?!\S)|\s+")
+
+def vocab_tables(tok) -> dict:
+    "Merges (sorted keys, rank/result values), byte -> id, special token ids: what the C encoder needs."
+    tj = json.loads(tok.backend_tokenizer.to_str()); vocab = tj['model']['vocab']
+    merges = [m.split(' ') if isinstance(m, str) else m for m in tj['model']['merges']]
+    rows = sorted((vocab[a] << 16 | vocab[b], r << 16 | vocab[a + b]) for r, (a, b) in enumerate(merges))
+    enc = {b: c for c, b in _byte_decoder().items()}
+    byte_id = [vocab.get(enc[b], -1) for b in range(256)]
+    special = sorted(t['id'] for t in tj['added_tokens'])
+    return dict(merge_key=[k for k, _ in rows], merge_val=[v for _, v in rows], byte_id=byte_id, special=special)
+
+def encode_twin(tok, text: str) -> list[int]:
+    "What the C encoder computes: added tokens whole, the byte regex split, HF's BPE model on each piece."
+    tj_special = {a.content: i for i, a in tok.backend_tokenizer.get_added_tokens_decoder().items()}
+    enc, model, out = {b: c for c, b in _byte_decoder().items()}, tok.backend_tokenizer.model, []
+    pat = re.compile('|'.join(re.escape(t) for t in sorted(tj_special, key=len, reverse=True))) if tj_special else None
+    pos = 0
+    for m in list(pat.finditer(text)) if pat else []:
+        out += _twin_piece(text[pos:m.start()], enc, model); out.append(tj_special[m.group()]); pos = m.end()
+    return out + _twin_piece(text[pos:], enc, model)
+
+def _twin_piece(s, enc, model):
+    return [t.id for w in PRETOKENIZE.findall(s.encode()) for t in model.tokenize(''.join(enc[b] for b in w))]
+
+# %% ../nbs/12_export.ipynb #cf87751f
 def _hdr(name, body):
     g = name.upper().replace('.', '_')
     return (f"/* {name}: generated by bitgen.export (nbs/12_export.ipynb / nbs/deploy.ipynb) -- do not edit. */\n"
             f"#ifndef {g}\n#define {g}\n#include <stdint.h>\n{body}\n#endif\n")
+
+def vocab_c_tables(tok) -> str:
+    "C arrays for bitgen_encode (merges, byte ids, special ids) and BITGEN_VOCAB_TOKENIZER, a bitgen_tokenizer initialiser."
+    vt = vocab_tables(tok)
+    return (f"#define BITGEN_VOCAB_N_MERGES {len(vt['merge_key'])}\n#define BITGEN_VOCAB_N_SPECIAL {len(vt['special'])}\n"
+            + c_ints('bitgen_merge_key', vt['merge_key']).replace('int32_t', 'uint32_t')
+            + c_ints('bitgen_merge_val', vt['merge_val']).replace('int32_t', 'uint32_t')
+            + c_ints('bitgen_byte_id', vt['byte_id']) + c_ints('bitgen_special_ids', vt['special'] or [-1])
+            + "#define BITGEN_VOCAB_TOKENIZER {BITGEN_VOCAB_SIZE, bitgen_vocab_off, bitgen_vocab_bytes, BITGEN_VOCAB_N_MERGES, "
+              "bitgen_merge_key, bitgen_merge_val, bitgen_byte_id, BITGEN_VOCAB_N_SPECIAL, bitgen_special_ids}\n")
 
 def export_headers(model: BitGenModel, tokenizer, out_dir) -> dict:
     "Write bitgen_model.h (config + the blob, in flash), bitgen_vocab.h (token bytes) and bitgen_robots.h; atomic."
@@ -630,7 +667,8 @@ def export_headers(model: BitGenModel, tokenizer, out_dir) -> dict:
     if len(tb) != cfg['vocab_size']: raise ValueError(f"tokenizer has {len(tb)} tokens but the model's vocab_size is {cfg['vocab_size']}: export the tokenizer the model was trained with")
     offs = np.cumsum([0] + [len(b) for b in tb]).tolist()
     vocab = (f"#define BITGEN_VOCAB_SIZE {len(tb)}\n" + c_ints('bitgen_vocab_off', offs).replace('int32_t', 'uint32_t')
-             + f"static const uint8_t bitgen_vocab_bytes[{max(offs[-1], 1)}] = {{" + ",".join(str(x) for x in b"".join(tb) or b"\0") + "};\n")
+             + f"static const uint8_t bitgen_vocab_bytes[{max(offs[-1], 1)}] = {{" + ",".join(str(x) for x in b"".join(tb) or b"\0") + "};\n"
+             + vocab_c_tables(tokenizer))
     atomic_write(out / 'bitgen_vocab.h', _hdr('bitgen_vocab.h', vocab))
     robots = load_robots(num_robots=cfg['n_robots'])
     cstr = lambda s: '"' + s.replace('\\', '\\\\').replace('"', '\\"') + '"'

@@ -1,4 +1,4 @@
-/* BitGen on-board demo (placeholder until the forward pass lands).
+/* BitGen on-board demo.
  *
  * One line in, one reply out, over the serial console (stdin/stdout on the
  * host and under QEMU; Serial on Arduino boards via arduino_main.cpp):
@@ -8,20 +8,61 @@
  *   remember <text> store the text in the double-buffered flash pages
  *   recall          read it back (survives a reset on real flash)
  *   quit            leave (host only)
- * Anything else is echoed with a note that generation is not built yet. */
+ *   <anything else> a prompt: robot choice with confidence + greedy text (needs
+ *                   bitgen_model.h, bitgen_vocab.h, bitgen_robots.h from nbs/deploy.ipynb)
+ * Not yet: edit / forget / ask over the episodic memory. */
 #include <stdio.h>
 #include <string.h>
 
 #include "bitgen.h"
+
+#define LINE_MAX_LEN 256
 
 #if defined(__has_include)
 #if __has_include("bitgen_model.h")
 #include "bitgen_model.h" /* written by nbs/deploy.ipynb: bitgen_model_blob[] */
 #define BITGEN_HAVE_MODEL 1
 #endif
+#if __has_include("bitgen_vocab.h") && __has_include("bitgen_robots.h")
+#include "bitgen_vocab.h"
+#include "bitgen_robots.h"
+#if defined(BITGEN_HAVE_MODEL) && defined(BITGEN_VOCAB_TOKENIZER)
+#define BITGEN_HAVE_LM 1 /* prompt -> robot choice + generated text */
+#endif
+#endif
 #endif
 
-#define LINE_MAX_LEN 256
+#ifdef BITGEN_HAVE_LM
+BITGEN_ALIGNED(16) static uint8_t arena[BITGEN_ARENA_BYTES];
+static bitgen_model model;
+static int model_rc = 1;
+static const bitgen_tokenizer vocab = BITGEN_VOCAB_TOKENIZER;
+#define GEN_MAX 24
+
+/* A prompt line: <bos> + encode(line) -> robot choice (Tiny-R1 + head on the pooled prompt) and greedy text. */
+static void app_prompt(const char *line, char *out, size_t cap)
+{
+    static int32_t ids[LINE_MAX_LEN + 2], gen[GEN_MAX];
+    static char text[GEN_MAX * 16 + 1];
+    bitgen_robot_choice rc;
+    int n, g, r;
+    if (model_rc) { snprintf(out, cap, "model: %s", bitgen_status_str(model_rc)); return; }
+    ids[0] = 1;
+    n = bitgen_encode(&vocab, line, strlen(line), ids + 1, LINE_MAX_LEN);
+    if (n < 0) { snprintf(out, cap, "encode: %s", bitgen_status_str(n)); return; }
+    bitgen_reset(&model);
+    r = bitgen_prompt(&model, ids, n + 1, NULL);
+    if (!r) r = bitgen_robot(&model, &rc);
+    if (r) { snprintf(out, cap, "robot: %s", bitgen_status_str(r)); return; }
+    bitgen_reset(&model);
+    g = bitgen_generate(&model, ids, n + 1, gen, GEN_MAX, 2, 0.0f, 0, NULL);
+    if (g < 0 || bitgen_decode(&vocab, gen, g, text, sizeof text) < 0) text[0] = 0;
+    snprintf(out, cap, "robot %s (%s) confidence %d.%03d steps %d | %d tokens: %s", bitgen_robot_ids[rc.robot],
+             bitgen_robot_names[rc.robot], (int)(rc.confidence * 1000.0f + 0.5f) / 1000,
+             (int)(rc.confidence * 1000.0f + 0.5f) % 1000, rc.steps, g < 0 ? 0 : g, text);
+}
+#endif
+
 
 /* RAM stand-in for flash until a board port provides bitgen_flash callbacks. */
 static uint8_t store_mem[2 * 512];
@@ -31,7 +72,13 @@ static bitgen_ramflash store_ram;
 void bitgen_app_setup(void);
 void bitgen_app_line(const char *line, char *out, size_t cap);
 
-void bitgen_app_setup(void) { bitgen_ramflash_init(&store, &store_ram, store_mem, sizeof store_mem); }
+void bitgen_app_setup(void)
+{
+    bitgen_ramflash_init(&store, &store_ram, store_mem, sizeof store_mem);
+#ifdef BITGEN_HAVE_LM
+    model_rc = bitgen_model_init(&model, bitgen_model_blob, sizeof bitgen_model_blob, arena, sizeof arena);
+#endif
+}
 
 static void app_info(char *out, size_t cap)
 {
@@ -80,7 +127,11 @@ void bitgen_app_line(const char *line, char *out, size_t cap)
             snprintf(out, cap, "recall: %s", bitgen_status_str(rc));
         }
     } else {
-        snprintf(out, cap, "echo: %s (text generation is not built yet)", line);
+#ifdef BITGEN_HAVE_LM
+        app_prompt(line, out, cap);
+#else
+        snprintf(out, cap, "echo: %s (no model headers: run nbs/deploy.ipynb)", line);
+#endif
     }
 }
 

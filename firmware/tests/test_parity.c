@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "bitgen.h"
-#include "parity_model.h"
-#include "parity_vectors.h"
+#include <parity_model.h> /* -I$(PARITY_DIR): angle brackets, so tests/ beside this file does not win */
+#include <parity_vectors.h>
 
 BITGEN_ALIGNED(16) static uint8_t arena[PARITY_ARENA_BYTES];
 BITGEN_ALIGNED(16) static uint8_t blob_copy[sizeof parity_blob];

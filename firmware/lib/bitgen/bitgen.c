@@ -80,6 +80,7 @@ const char *bitgen_status_str(int status)
     case BITGEN_E_MEM_FULL: return "memory full (more facts than slots)";
     case BITGEN_E_MEM_NOT_PD: return "forget of a fact that was not written";
     case BITGEN_E_EMPTY: return "empty prompt";
+    case BITGEN_E_OVERFLOW: return "output buffer too small";
     default: return "unknown status";
     }
 }
@@ -1433,4 +1434,126 @@ int bitgen_encode_text(bitgen_model *m, const int32_t *ids, int n, float *z)
     for (i = 0; i < m->d; i++) m->ctx[i] = m->pool[i] / (float)m->pool_n;
     linear(m, &m->mem_enc, m->ctx, z);
     return BITGEN_OK;
+}
+
+/* ===================================================================== */
+/* 12. Tokenizer                                                         */
+/* ===================================================================== */
+static int tk_space(uint8_t c) { return c == ' ' || (c >= 9 && c <= 13); }
+static int tk_letter(uint8_t c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80; }
+static int tk_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+static int tk_other(uint8_t c) { return !tk_space(c) && !tk_letter(c) && !tk_digit(c); }
+
+/* Length of the GPT-2 pre-token starting at s[0] (n >= 1 bytes left). */
+static size_t tk_pretoken(const uint8_t *s, size_t n)
+{
+    size_t k = 0, j;
+    if (s[0] == '\'' && n >= 2) {
+        uint8_t a = s[1], b = n >= 3 ? s[2] : 0;
+        if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+        if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    }
+    j = (s[0] == ' ' && n >= 2) ? 1 : 0; /* the optional leading space */
+    if (j < n && tk_letter(s[j]) && (j || tk_letter(s[0]))) { for (k = j; k < n && tk_letter(s[k]); k++) {} return k; }
+    if (j < n && tk_digit(s[j])) { for (k = j; k < n && tk_digit(s[k]); k++) {} return k; }
+    if (j < n && tk_other(s[j])) { for (k = j; k < n && tk_other(s[k]); k++) {} return k; }
+    /* whitespace: \s+(?!\S) takes the run but leaves its last byte for a following non-space; else \s+ */
+    for (k = 0; k < n && tk_space(s[k]); k++) {}
+    if (k == 0) return 1; /* unreachable: every byte is a letter, digit, other or space */
+    if (k < n && k >= 2) return k - 1;
+    return k;
+}
+
+static int tk_rank(const bitgen_tokenizer *t, int32_t a, int32_t b, int32_t *result)
+{
+    uint32_t key = (uint32_t)a << 16 | (uint32_t)b, lo = 0, hi = t->n_merges;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if (t->merge_key[mid] < key) lo = mid + 1u;
+        else hi = mid;
+    }
+    if (lo < t->n_merges && t->merge_key[lo] == key) {
+        *result = (int32_t)(t->merge_val[lo] & 0xFFFFu);
+        return (int)(t->merge_val[lo] >> 16);
+    }
+    return -1;
+}
+
+/* BPE on one pre-token; ids[0..] has room for cap entries. Returns ids used or E_OVERFLOW. */
+static int tk_bpe(const bitgen_tokenizer *t, const uint8_t *s, size_t n, int32_t *ids, int cap)
+{
+    int m = 0, i;
+    size_t k;
+    for (k = 0; k < n; k++) {
+        if (m >= cap) return BITGEN_E_OVERFLOW;
+        ids[m++] = t->byte_id[s[k]];
+    }
+    for (;;) {
+        int best = -1, at = -1;
+        int32_t res = 0, r2;
+        for (i = 0; i + 1 < m; i++) {
+            int r = tk_rank(t, ids[i], ids[i + 1], &r2);
+            if (r >= 0 && (best < 0 || r < best)) { best = r; at = i; res = r2; }
+        }
+        if (at < 0) break;
+        ids[at] = res;
+        for (i = at + 1; i + 1 < m; i++) ids[i] = ids[i + 1];
+        m--;
+    }
+    return m;
+}
+
+int bitgen_encode(const bitgen_tokenizer *t, const char *text, size_t len, int32_t *ids, int cap)
+{
+    const uint8_t *s = (const uint8_t *)text;
+    size_t i = 0, seg = 0;
+    int n = 0;
+    if (!t || (!text && len) || (!ids && cap) || cap < 0) return BITGEN_E_ARG;
+    while (seg < len) {
+        /* find the next added token at or after i (leftmost, then longest) */
+        size_t end = len, sp_len = 0;
+        int32_t sp_id = -1;
+        for (i = seg; i < len && sp_id < 0; i++) {
+            uint32_t k;
+            for (k = 0; k < t->n_special; k++) {
+                int32_t id = t->special[k];
+                size_t l;
+                if (id < 0 || (uint32_t)id >= t->n_vocab) continue;
+                l = t->off[id + 1] - t->off[id];
+                if (l && l > sp_len && l <= len - i && !memcmp(s + i, t->bytes + t->off[id], l)) { sp_len = l; sp_id = id; end = i; }
+            }
+        }
+        while (seg < end) {
+            size_t l = tk_pretoken(s + seg, end - seg);
+            int r = tk_bpe(t, s + seg, l, ids + n, cap - n);
+            if (r < 0) return r;
+            n += r;
+            seg += l;
+        }
+        if (sp_id >= 0) {
+            if (n >= cap) return BITGEN_E_OVERFLOW;
+            ids[n++] = sp_id;
+            seg = end + sp_len;
+        }
+    }
+    return n;
+}
+
+int bitgen_decode(const bitgen_tokenizer *t, const int32_t *ids, int n, char *out, size_t cap)
+{
+    size_t w = 0;
+    int i;
+    if (!t || (!ids && n) || !out || cap == 0) return BITGEN_E_ARG;
+    out[0] = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t a, l;
+        if (ids[i] < 0 || (uint32_t)ids[i] >= t->n_vocab) return BITGEN_E_TOKEN;
+        a = t->off[ids[i]];
+        l = t->off[ids[i] + 1] - a;
+        if (w + l + 1 > cap) return BITGEN_E_OVERFLOW;
+        memcpy(out + w, t->bytes + a, l);
+        w += l;
+        out[w] = 0;
+    }
+    return (int)w;
 }

@@ -9,6 +9,7 @@
  *   8. model: sections of the blob, the static arena
  *   9. forward pass: embedding, blocks with the int8 sink + window KV cache, LM head, generation
  *  10. robot head + Tiny-R1     11. episodic memory (write / forget / read)
+ *  12. tokenizer: byte-level BPE encode / decode (tables from bitgen_vocab.h)
  *
  * Every float rule below is a spec that the Python/numpy reference reproduces
  * bit-for-bit (firmware/tools/twin.py is an executable copy of it). That only
@@ -65,7 +66,8 @@ typedef enum bitgen_status {
     BITGEN_E_TOKEN = -22,           /* token id outside [0, vocab_size) */
     BITGEN_E_MEM_FULL = -23,        /* writing would put more facts in memory than it has slots */
     BITGEN_E_MEM_NOT_PD = -24,      /* forget of a fact that was not written: memory unchanged */
-    BITGEN_E_EMPTY = -25            /* empty prompt / nothing fed yet */
+    BITGEN_E_EMPTY = -25,           /* empty prompt / nothing fed yet */
+    BITGEN_E_OVERFLOW = -26         /* output buffer too small (encode: ids beyond cap are dropped) */
 } bitgen_status;
 
 /* Short English description; never NULL, "unknown status" for other values. */
@@ -426,6 +428,38 @@ int bitgen_mem_write(bitgen_model *m, const float *z, const float *key);
 int bitgen_mem_forget(bitgen_model *m, const float *z, const float *key);
 /* out[dim] = u^T B with L L^T u = w(key). */
 int bitgen_mem_read(bitgen_model *m, const float *key, float *out);
+
+/* ===================================================================== */
+/* 12. Tokenizer: byte-level BPE (the HF ByteLevel + BPE tokenizer)       */
+/* ===================================================================== */
+/* Tables from bitgen_vocab.h (bitgen.export.vocab_c_tables):
+ *   bitgen_tokenizer tok = BITGEN_VOCAB_TOKENIZER;
+ * encode = (1) added/special tokens matched whole, leftmost then longest;
+ * (2) each remaining segment split by the GPT-2 pattern
+ *     's|'t|'re|'ve|'m|'ll|'d| ?L+| ?N+| ?[^\sLN]+|\s+(?!\S)|\s+
+ *   exact for ASCII (L = A-Z a-z, N = 0-9, \s = space \t \n \v \f \r); every byte >= 0x80
+ *   counts as a letter (HF uses Unicode classes: U+00A0 is \s there, non-ASCII
+ *   punctuation / symbols are "other", non-Latin digits N -- those split differently);
+ * (3) per piece: bytes -> byte tokens, then repeatedly merge the adjacent pair
+ *   with the lowest merge rank (leftmost on ties), as HF's BPE does.
+ * Spec in Python: bitgen.export.encode_twin. */
+typedef struct bitgen_tokenizer {
+    uint32_t n_vocab;
+    const uint32_t *off;      /* [n_vocab + 1] byte offsets into bytes */
+    const uint8_t *bytes;     /* token bytes (special tokens as their text) */
+    uint32_t n_merges;
+    const uint32_t *merge_key; /* sorted: left << 16 | right */
+    const uint32_t *merge_val; /* rank << 16 | result id */
+    const int32_t *byte_id;   /* [256] token of each single byte (-1: none) */
+    uint32_t n_special;
+    const int32_t *special;   /* ids of the added tokens */
+} bitgen_tokenizer;
+/* Encode len bytes into ids (cap entries). Returns the count, or E_ARG, or
+ * E_OVERFLOW when more than cap ids are needed (the first cap are written). */
+int bitgen_encode(const bitgen_tokenizer *t, const char *text, size_t len, int32_t *ids, int cap);
+/* Append the bytes of ids to out (cap bytes, NUL-terminated); returns bytes written
+ * (without the NUL) or E_TOKEN / E_OVERFLOW. */
+int bitgen_decode(const bitgen_tokenizer *t, const int32_t *ids, int n, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

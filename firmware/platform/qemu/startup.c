@@ -1,6 +1,7 @@
 /* Minimal Cortex-M startup for QEMU mps2-an386 (M4F) / mps2-an500 (M7).
  * No vendor CMSIS: the vector table, reset and fault handling are all here. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
@@ -33,6 +34,37 @@ __attribute__((section(".isr_vector"), used)) void (*const vector_table[16])(voi
     SysTick_Handler,
 };
 
+/* Stack painting: at reset the STACK_PAINT bytes below the reset frame are
+ * filled with 0xA5; after main returns the deepest changed byte gives the peak
+ * stack, printed as "peak stack (painted): N bytes" (nbs/deploy.ipynb reads it).
+ * Everything above the paint (the reset frame, 64 bytes) is counted too. */
+#define STACK_PAINT (64u * 1024u)
+#define STACK_FRAME 64u
+static uint8_t *paint_lo, *paint_hi;
+static void put_str(const char *s);
+__attribute__((noinline)) static void stack_paint(void)
+{
+    uint8_t *sp;
+    __asm volatile("mov %0, sp" : "=r"(sp));
+    paint_hi = sp - STACK_FRAME;
+    paint_lo = paint_hi - STACK_PAINT;
+    for (sp = paint_lo; sp < paint_hi; sp++) *(volatile uint8_t *)sp = 0xA5;
+}
+__attribute__((noinline)) static void stack_report(void)
+{
+    char buf[64] = "\npeak stack (painted): ", *q = buf + 23, d[12];
+    const uint8_t *p = paint_lo;
+    uint32_t used, n = 0;
+    while (p < paint_hi && *(const volatile uint8_t *)p == 0xA5) p++;
+    used = (uint32_t)((uint8_t *)&_estack - p);
+    if (p == paint_lo) { *q++ = '>'; *q++ = '='; }
+    do { d[n++] = (char)('0' + used % 10u); used /= 10u; } while (used);
+    while (n) *q++ = d[--n];
+    for (p = (const uint8_t *)" bytes\n"; *p; p++) *q++ = (char)*p;
+    *q = 0;
+    put_str(buf);
+}
+
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 
 void Reset_Handler(void)
@@ -45,9 +77,15 @@ void Reset_Handler(void)
 #endif
     while (dst < &_edata) *dst++ = *src++;
     for (dst = &_sbss; dst < &_ebss;) *dst++ = 0;
+    stack_paint();
     initialise_monitor_handles();
     __libc_init_array();
-    exit(main());
+    {
+        int rc = main();
+        fflush(stdout);
+        stack_report();
+        exit(rc);
+    }
 }
 
 /* Raw semihosting, so a fault report does not depend on libc state. */
@@ -58,6 +96,8 @@ static int semihost(int op, const void *arg)
     __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
     return r0;
 }
+
+static void put_str(const char *s) { semihost(0x04, s); /* SYS_WRITE0 */ }
 
 static void put_hex(const char *label, uint32_t v)
 {
