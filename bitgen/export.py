@@ -4,18 +4,21 @@
 
 # %% auto #0
 __all__ = ['F', 'LOG2E', 'C1', 'C2', 'P_EXP', 'RNG_DEFAULT', 'TOPK_MAX', 'CONFIG_FIELDS', 'DTYPES', 'SEC', 'LAYER_SEC',
-           'GLOBAL_LINEARS', 'N_CONSTS', 'OP_TEXT', 'OP_ROBOT', 'OP_MRESET', 'OP_WRITE', 'OP_FORGET', 'OP_ASK',
-           'PARITY_TEXTS', 'PARITY_ROBOTS', 'PARITY_FACTS', 'PRETOKENIZE', 'f32', 'bits', 'from_bits', 'crc32',
-           'seqsum', 'expf', 'sigmoid', 'tanh', 'softmax', 'quantize_i8', 'rmsnorm', 'matvec_ternary', 'pack_ternary',
-           'unpack_ternary', 'XorShift32', 'argmax', 'sample_topk', 'write_blob', 'read_blob', 'linear_arrays',
-           'l2_normalize', 'model_arrays', 'arrays_to_blob', 'model_to_blob', 'blob_arrays', 'relu2', 'IntRef',
-           'attention', 'step', 'embed', 'forward_token', 'prompt', 'generate', 'feed_prefix', 'pooled', 'reason',
-           'robot', 'cholesky', 'chol_solve', 'MemoryFull', 'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update',
-           'mem_read', 'encode_text', 'torch_agreement', 'parity_program', 'atomic_write', 'c_bytes', 'c_ints',
-           'arena_bytes', 'write_parity', 'token_bytes', 'vocab_tables', 'encode_twin', 'vocab_c_tables',
+           'FUSION_SEC', 'VISION_LAYER0', 'FUSION_LAYER0', 'GLOBAL_LINEARS', 'N_CONSTS', 'OP_TEXT', 'OP_ROBOT',
+           'OP_MRESET', 'OP_WRITE', 'OP_FORGET', 'OP_ASK', 'OP_IMAGE', 'PARITY_IMAGE_TEXTS', 'PARITY_TEXTS',
+           'PARITY_ROBOTS', 'PARITY_FACTS', 'PRETOKENIZE', 'f32', 'bits', 'from_bits', 'crc32', 'seqsum', 'expf',
+           'sigmoid', 'tanh', 'softmax', 'quantize_i8', 'rmsnorm', 'matvec_ternary', 'pack_ternary', 'unpack_ternary',
+           'XorShift32', 'argmax', 'sample_topk', 'write_blob', 'read_blob', 'linear_arrays', 'l2_normalize',
+           'model_arrays', 'vision_arrays', 'arrays_to_blob', 'model_to_blob', 'blob_arrays', 'relu2', 'attend_i8',
+           'IntRef', 'attention', 'step', 'ffn', 'embed', 'forward_token', 'prompt', 'generate', 'feed_prefix',
+           'pooled', 'image_patches', 'torch_image', 'parity_images', 'kv_i8', 'vit_attention', 'encode_image',
+           'set_image', 'clear_image', 'fuse', 'reason', 'robot', 'cholesky', 'chol_solve', 'MemoryFull',
+           'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update', 'mem_read', 'encode_text', 'parity_model',
+           'torch_agreement', 'parity_program', 'fusion_crc', 'atomic_write', 'c_bytes', 'c_ints', 'arena_bytes',
+           'write_parity', 'token_bytes', 'vocab_tables', 'encode_twin', 'vocab_c_tables', 'facts_c_header',
            'export_headers', 'export_for_embedded']
 
-# %% ../nbs/12_export.ipynb #6eb2d719
+# %% ../nbs/12_export.ipynb #8fe98629
 import json, os, re, struct, tempfile, zlib
 from pathlib import Path
 import numpy as np
@@ -24,7 +27,7 @@ from .quant import BitLinear, quantize_weights
 from .attention import alibi_slopes
 from .model import BitGenModel, BitGenConfig, quantize_rows
 
-# %% ../nbs/12_export.ipynb #d4c65f59
+# %% ../nbs/12_export.ipynb #306d6461
 F = np.float32
 
 def f32(x): "float32 scalar."; return np.float32(x)
@@ -38,7 +41,7 @@ def seqsum(x, axis=-1):
     if x.shape[axis] == 0: return np.zeros(np.delete(x.shape, axis % x.ndim), dtype=np.float32)
     return np.take(np.cumsum(x, axis=axis, dtype=np.float32), -1, axis=axis)
 
-# %% ../nbs/12_export.ipynb #e895af62
+# %% ../nbs/12_export.ipynb #be49c0e6
 LOG2E, C1, C2 = from_bits([0x3FB8AA3B, 0x3F318000, 0xB95E8083])
 P_EXP = from_bits([0x39506967, 0x3AB743CE, 0x3C088908, 0x3D2AA9C1, 0x3E2AAAAA, 0x3F000000])
 
@@ -73,7 +76,7 @@ def tanh(x):
     x = np.asarray(x, dtype=np.float32)
     return (F(2.0) * sigmoid(F(2.0) * x) - F(1.0)).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #df431fd6
+# %% ../nbs/12_export.ipynb #c17e88bf
 def softmax(x, axis=-1):
     "bitgen_softmax along `axis`: sequential max and sum, e * (1/s)."
     x = np.asarray(x, dtype=np.float32)
@@ -103,11 +106,11 @@ def rmsnorm(x, gain=None, eps=1e-5):
     return y if gain is None else (y * np.asarray(gain, dtype=np.float32)).astype(np.float32)
 
 def matvec_ternary(t, q, x_inv, w_scale):
-    "y = float32(acc) * (w_scale / x_inv), acc = exact integer dot product of ternary rows and int8 q."
-    acc = np.asarray(t, dtype=np.int32) @ np.asarray(q, dtype=np.int32)
-    return (acc.astype(np.float32) * (F(w_scale) / F(x_inv))).astype(np.float32)
+    "y = float32(acc) * (w_scale / x_inv), acc = exact integer dot product of ternary rows and int8 q ([in], or rows [n, in] with x_inv [n])."
+    acc = np.asarray(q, dtype=np.int32) @ np.asarray(t, dtype=np.int32).T
+    return (acc.astype(np.float32) * (F(w_scale) / np.asarray(x_inv, dtype=np.float32)[..., None])).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #319b6fc3
+# %% ../nbs/12_export.ipynb #7bab3150
 def pack_ternary(t, pack: int = 4):
     "Rows of ternary [out, in] -> uint8 [out, ceil(in/pack)] (pack 4: 2-bit codes; pack 5: base 3), as bitgen.h."
     t = np.asarray(t, dtype=np.int64)
@@ -124,7 +127,7 @@ def unpack_ternary(p, shape, pack: int = 4):
     codes = (p[..., None] >> (2 * k)) & 3 if pack == 4 else (p[..., None] // 3 ** k) % 3
     return (codes.reshape(shape[0], -1)[:, :shape[1]] - 1).astype(np.int8)
 
-# %% ../nbs/12_export.ipynb #3368126b
+# %% ../nbs/12_export.ipynb #ba8d68a1
 RNG_DEFAULT, TOPK_MAX = 0x2545F491, 64
 
 class XorShift32:
@@ -164,10 +167,10 @@ def sample_topk(logits, k, temperature, rng):
         if u < c: return i
     return cand[-1][1]
 
-# %% ../nbs/12_export.ipynb #61aa1224
+# %% ../nbs/12_export.ipynb #66f7d4f1
 CONFIG_FIELDS = ["vocab_size", "dim", "n_layers", "n_heads", "ffn_dim", "n_sinks", "window", "mem_slots",
                  "n_robots", "max_steps", "image_size", "patch_size", "weight_pack", "norm_eps", "flags",
-                 "reserved0", "reserved1", "reserved2"]
+                 "vision_layers", "fusion_layers", "reserved"]
 DTYPES = {"raw": 0, "f32": 1, "i8": 2, "i16": 3, "i32": 4, "t2": 5, "t5": 6}
 
 def write_blob(config: dict, sections) -> bytes:
@@ -202,11 +205,13 @@ def read_blob(blob: bytes) -> tuple[dict, dict]:
         secs[sid] = (names[dt], bytes(blob[off:off + size]))
     return cfg, secs
 
-# %% ../nbs/12_export.ipynb #a6ab5847
+# %% ../nbs/12_export.ipynb #4ff1d268
 SEC = dict(emb_q=0x01, emb_s=0x02, consts=0x03, lm_head=0x10, prefix=0x12, mem_enc=0x14, robot_task=0x16,
            sel_up=0x18, sel_down=0x1A, r1_enc=0x1C, r1_x2g=0x1E, r1_h2g=0x20, r1_halt=0x22, r1_dec=0x24,
-           mem_addr=0x30, mem_M0=0x31, robots=0x32)
+           mem_addr=0x30, mem_M0=0x31, robots=0x32, v_patch=0x40, v_pos=0x42, f_alpha=0x43)
 LAYER_SEC = dict(qkv=0x01, out=0x03, up=0x05, down=0x07)
+FUSION_SEC = dict(q=0x01, kv=0x03, out=0x05)
+VISION_LAYER0, FUSION_LAYER0 = 0x40, 0x60   # layer field of vision block v / fusion layer f: 0x40 + v, 0x60 + f
 GLOBAL_LINEARS = ('lm_head', 'prefix', 'mem_enc', 'robot_task', 'sel_up', 'sel_down', 'r1_enc', 'r1_x2g', 'r1_h2g', 'r1_halt', 'r1_dec')
 N_CONSTS = 6  # isq, mem lambda, robot logit scale, halt bias, halt threshold, reserved; then the H ALiBi slopes
 
@@ -222,9 +227,9 @@ def l2_normalize(x, eps=1e-12):
     n = np.sqrt(seqsum(x * x))[..., None]
     return (x / np.maximum(n, F(eps))).astype(np.float32)
 
-# %% ../nbs/12_export.ipynb #782923a9
-def model_arrays(model: BitGenModel) -> tuple[dict, dict]:
-    "(config dict for the blob, numpy arrays) of everything the device runs: text path, prefix, memory, robot head, Tiny-R1."
+# %% ../nbs/12_export.ipynb #3b35c40c
+def model_arrays(model: BitGenModel, vision: bool = True) -> tuple[dict, dict]:
+    "(config dict for the blob, numpy arrays) of everything the device runs: text path, prefix, memory, robot head, Tiny-R1 (+ vision, fusion)."
     c, d = model.config, model.config.embed_dim
     eps = {m.eps for m in model.modules() if isinstance(m, BitLinear)}
     if eps != {1e-5}: raise ValueError(f"every BitLinear must use eps=1e-5 (the runtime's quantiser floor), got {sorted(eps)}")
@@ -246,9 +251,28 @@ def model_arrays(model: BitGenModel) -> tuple[dict, dict]:
     cfg = dict(vocab_size=c.vocab_size, dim=d, n_layers=c.num_layers, n_heads=c.num_heads, ffn_dim=c.ffn_mult * d,
                n_sinks=c.num_sinks, window=c.window, mem_slots=c.memory_slots, n_robots=c.num_robots,
                max_steps=c.reasoning_steps, image_size=0, patch_size=0, weight_pack=4, norm_eps=1e-5)
+    if vision: cfg.update(vision_arrays(model, A))
     return cfg, A
 
-# %% ../nbs/12_export.ipynb #eb6a8421
+# %% ../nbs/12_export.ipynb #a37e6de5
+def vision_arrays(model: BitGenModel, A: dict) -> dict:
+    "Add the vision encoder and t2v fusion arrays to A; returns the config words for them."
+    c, vit = model.config, model.vision
+    pe = vit.patch_embed
+    if pe.cls is not None: raise ValueError("the runtime's vision encoder has no [CLS] token: build TinyViT with cls_token=False")
+    if pe.in_chans != 3: raise ValueError(f"the device takes RGB images: in_chans must be 3, got {pe.in_chans}")
+    for b in vit.blocks:
+        if b.attn.alibi or b.attn.n_heads != c.num_heads or b.ffn_up.out_features != c.ffn_mult * c.embed_dim:
+            raise ValueError("vision blocks must match the text blocks' heads and ffn width, without ALiBi (TinyViT in BitGenModel does)")
+    A['v_patch'] = linear_arrays(pe.proj)
+    A['v_pos'] = pe.pos.detach().float().numpy()[0].copy()
+    A['v_layers'] = [dict(qkv=linear_arrays(b.attn.qkv), out=linear_arrays(b.attn.out), up=linear_arrays(b.ffn_up),
+                          down=linear_arrays(b.ffn_down)) for b in vit.blocks]
+    A['f_layers'] = [dict(q=linear_arrays(g.q), kv=linear_arrays(g.kv), out=linear_arrays(g.out)) for g in model.t2v]
+    A['f_alpha'] = np.array([g.alpha.item() for g in model.t2v] or [0.0], dtype=np.float32)
+    return dict(image_size=pe.image_size, patch_size=pe.patch_size, vision_layers=len(vit.blocks), fusion_layers=len(model.t2v))
+
+# %% ../nbs/12_export.ipynb #9d4afb01
 def _lin_sections(sid, L):
     if L['t'].shape[1] % 4: raise ValueError(f"BitLinear input width {L['t'].shape[1]} is not a multiple of 4 (2-bit packing)")
     return [(sid, 't2', pack_ternary(L['t'], 4).tobytes()),
@@ -262,13 +286,20 @@ def arrays_to_blob(cfg: dict, A: dict) -> bytes:
     for k in ('mem_addr', 'mem_M0', 'robots'): secs.append((SEC[k], 'f32', A[k].astype(np.float32).tobytes()))
     for i, L in enumerate(A['layers']):
         for k, kind in LAYER_SEC.items(): secs += _lin_sections((i + 1) << 8 | kind, L[k])
+    if cfg.get('image_size'):
+        secs += _lin_sections(SEC['v_patch'], A['v_patch'])
+        secs += [(SEC['v_pos'], 'f32', A['v_pos'].astype(np.float32).tobytes()), (SEC['f_alpha'], 'f32', A['f_alpha'].tobytes())]
+        for i, L in enumerate(A['v_layers']):
+            for k, kind in LAYER_SEC.items(): secs += _lin_sections((VISION_LAYER0 + i) << 8 | kind, L[k])
+        for i, L in enumerate(A['f_layers']):
+            for k, kind in FUSION_SEC.items(): secs += _lin_sections((FUSION_LAYER0 + i) << 8 | kind, L[k])
     return write_blob(cfg, secs)
 
-def model_to_blob(model: BitGenModel) -> bytes:
-    "The weight blob the C runtime loads."
-    return arrays_to_blob(*model_arrays(model))
+def model_to_blob(model: BitGenModel, vision: bool = True) -> bytes:
+    "The weight blob the C runtime loads (`vision=False`: text only)."
+    return arrays_to_blob(*model_arrays(model, vision))
 
-# %% ../nbs/12_export.ipynb #1216e9ee
+# %% ../nbs/12_export.ipynb #f06aac08
 def blob_arrays(blob: bytes) -> tuple[dict, dict]:
     "Parse a blob back into (config, arrays): the reference runs from exactly the bytes the device gets."
     cfg, S = read_blob(blob)
@@ -285,16 +316,31 @@ def blob_arrays(blob: bytes) -> tuple[dict, dict]:
     A.update({k: lin(SEC[k], *shapes[k]) for k in GLOBAL_LINEARS})
     lshape = dict(qkv=(3 * d, d), out=(d, d), up=(ffn, d), down=(d, ffn))
     A['layers'] = [{k: lin((i + 1) << 8 | kind, *lshape[k]) for k, kind in LAYER_SEC.items()} for i in range(cfg['n_layers'])]
+    if cfg['image_size']:
+        p, nf = cfg['patch_size'], cfg['fusion_layers']
+        A['v_patch'] = lin(SEC['v_patch'], d, 3 * p * p)
+        A['v_pos'] = f(SEC['v_pos']).reshape(-1, d); A['f_alpha'] = f(SEC['f_alpha'])
+        A['v_layers'] = [{k: lin((VISION_LAYER0 + i) << 8 | kind, *lshape[k]) for k, kind in LAYER_SEC.items()} for i in range(cfg['vision_layers'])]
+        fshape = dict(q=(d, d), kv=(2 * d, d), out=(d, d))
+        A['f_layers'] = [{k: lin((FUSION_LAYER0 + i) << 8 | kind, *fshape[k]) for k, kind in FUSION_SEC.items()} for i in range(nf)]
     return cfg, A
 
-# %% ../nbs/12_export.ipynb #68c0eb49
+# %% ../nbs/12_export.ipynb #456a7d86
 def relu2(x):
     "Squared ReLU in float32: r = x > 0 ? x : 0; r * r."
     r = np.where(x > 0, x, F(0)).astype(np.float32)
     return (r * r).astype(np.float32)
 
+def attend_i8(q, kq, kinv, vq, vinv, isq, bias=None):
+    "Heads over int8 keys/values, as the C loops: q [M,H,hd] float, kq/vq [N,H,hd] int8, kinv/vinv [N,H], bias [N,H] -> ctx [M,H*hd]."
+    dot = seqsum(q[:, None] * kq[None].astype(np.float32), -1)                      # [M, N, H], sequential over hd
+    s = ((dot / kinv[None]) * isq).astype(np.float32)
+    if bias is not None: s = (s - bias[None]).astype(np.float32)
+    w = (softmax(s, axis=1) / vinv[None]).astype(np.float32)                        # over keys, per head
+    return seqsum(w[..., None] * vq[None].astype(np.float32), 1).reshape(len(q), -1)  # sequential over keys
+
 class IntRef:
-    "Integer reference of the C runtime: bit-exact text path, prefix, robot head + Tiny-R1 and episodic memory."
+    "Integer reference of the C runtime: bit-exact text path, prefix, robot head + Tiny-R1, episodic memory and image input."
     def __init__(self, blob: bytes):
         self.blob = blob
         self.cfg, self.A = blob_arrays(blob)
@@ -304,6 +350,8 @@ class IntRef:
         k = self.A['consts']
         self.isq, self.lam, self.robot_scale, self.halt_bias, self.halt_thr = k[:5]
         self.slopes = k[N_CONSTS:N_CONSTS + self.H]
+        self.first_fused = c['n_layers'] - c['fusion_layers']
+        self.fkv, self.img_pool, self.fusion_on = None, None, True
         self.reset(); self.mem_reset()
 
     def linear(self, L, x):
@@ -319,7 +367,7 @@ class IntRef:
         self.kinv, self.vinv = np.ones((n, T, self.H), np.float32), np.ones((n, T, self.H), np.float32)
         self.n, self.pool, self.pool_n = 0, np.zeros(d, np.float32), 0
 
-# %% ../nbs/12_export.ipynb #996952f8
+# %% ../nbs/12_export.ipynb #bececc76
 def _visible(self: IntRef, i: int):
     "Cache slots visible from absolute position i (sinks, then window oldest to newest) and their ALiBi distances."
     S, W = self.S, self.W
@@ -333,31 +381,32 @@ def attention(self: IntRef, l: int, x):
     "Attention of layer l for the token at position self.n: writes its K, V (int8) and returns the output projection."
     L, H, hd, i = self.A['layers'][l], self.H, self.hd, self.n
     y = self.linear(L['qkv'], x)
-    q, k, v = y[:self.d].reshape(H, hd), y[self.d:2 * self.d].reshape(H, hd), y[2 * self.d:].reshape(H, hd)
+    q = y[:self.d].reshape(H, hd)
     slot = i if i < self.S else self.S + (i - self.S) % self.W
-    self.kq[l, slot], self.kinv[l, slot] = quantize_i8(k)
-    self.vq[l, slot], self.vinv[l, slot] = quantize_i8(v)
+    (self.kq[l, slot],), (self.kinv[l, slot],), (self.vq[l, slot],), (self.vinv[l, slot],) = self.kv_i8(y[self.d:])
     slots, dist = self._visible(i)
-    dot = seqsum(q[None] * self.kq[l, slots].astype(np.float32), -1)               # [n, H]
-    s = (dot / self.kinv[l, slots]) * self.isq - self.slopes[None] * dist[:, None]
-    p = softmax(s.astype(np.float32), axis=0)                                       # over keys, per head
-    w = (p / self.vinv[l, slots]).astype(np.float32)
-    ctx = seqsum(w[:, :, None] * self.vq[l, slots].astype(np.float32), 0)           # [H, hd]
-    return self.linear(L['out'], ctx.reshape(-1))
+    ctx = attend_i8(q[None], self.kq[l, slots], self.kinv[l, slots], self.vq[l, slots], self.vinv[l, slots], self.isq,
+                    (self.slopes[None] * dist[:, None]).astype(np.float32))[0]
+    return self.linear(L['out'], ctx)
 IntRef.attention = attention
 
-# %% ../nbs/12_export.ipynb #9b206869
+# %% ../nbs/12_export.ipynb #15303212
 def step(self: IntRef, x, logits: bool = True, pool: bool = True):
     "Run one input vector through all blocks at the next stream position; returns the logits (or None)."
     x = np.asarray(x, dtype=np.float32)
     for l, L in enumerate(self.A['layers']):
-        x = (x + self.attention(l, x)).astype(np.float32)
-        x = (x + self.linear(L['down'], relu2(self.linear(L['up'], x)))).astype(np.float32)
+        x = self.ffn(L, (x + self.attention(l, x)).astype(np.float32))
+        if self.fkv is not None and self.fusion_on and l >= self.first_fused: x = self.fuse(l - self.first_fused, x)
     self.n += 1
     if pool: self.pool, self.pool_n = (self.pool + x).astype(np.float32), self.pool_n + 1
     self.h = x
     return self.linear('lm_head', x) if logits else None
 IntRef.step = step
+
+def ffn(self: IntRef, L, x):
+    "x + down(relu²(up(x))) for one vector [d] or rows [n, d]."
+    return (x + self.linear(L['down'], relu2(self.linear(L['up'], x)))).astype(np.float32)
+IntRef.ffn = ffn
 
 def embed(self: IntRef, token: int):
     "int8 row times its float32 scale."
@@ -370,7 +419,7 @@ def forward_token(self: IntRef, token: int, logits: bool = True):
     return self.step(self.embed(token), logits)
 IntRef.forward_token = forward_token
 
-# %% ../nbs/12_export.ipynb #487b305a
+# %% ../nbs/12_export.ipynb #8ab80e85
 def prompt(self: IntRef, ids):
     "Feed a prompt (streams: any length); returns the logits after its last token."
     if len(ids) == 0: raise ValueError("empty prompt: pass at least one token (e.g. <bos>)")
@@ -399,7 +448,76 @@ def pooled(self: IntRef):
     return (self.pool / F(self.pool_n)).astype(np.float32)
 IntRef.pooled = pooled
 
-# %% ../nbs/12_export.ipynb #2ed906e9
+# %% ../nbs/12_export.ipynb #625998e1
+def image_patches(img, image_size: int, patch: int):
+    "Patch rows [N, p*p*3] of an RGB image, uint8 (u/255*2-1) or float in [0,1] (x*2-1), [S,S,3] or [3,S,S]."
+    a = img.detach().cpu().numpy() if torch.is_tensor(img) else np.asarray(img)
+    if a.ndim == 3 and a.shape[0] == 3 and a.shape[-1] != 3: a = a.transpose(1, 2, 0)
+    if a.shape != (image_size, image_size, 3):
+        raise ValueError(f"expected an RGB image [{image_size}, {image_size}, 3] (or [3, {image_size}, {image_size}]), got shape {a.shape}: resize it to the model's image_size first")
+    if a.dtype == np.uint8: x = a.astype(np.float32) / F(255.0)
+    elif np.issubdtype(a.dtype, np.floating): x = a.astype(np.float32)
+    else: raise TypeError(f"image pixels must be uint8 (0..255) or float in [0, 1], got dtype {a.dtype}")
+    g = image_size // patch
+    x = (x * F(2.0) - F(1.0)).astype(np.float32)
+    return np.ascontiguousarray(x.reshape(g, patch, g, patch, 3).transpose(0, 2, 1, 3, 4).reshape(g * g, patch * patch * 3))
+
+def torch_image(img) -> torch.Tensor:
+    "An image as the model takes it: float [1, 3, S, S] in [0, 1] (from uint8 or float, channels last or first)."
+    t = img.detach().cpu() if torch.is_tensor(img) else torch.from_numpy(np.array(img))
+    if t.ndim == 3 and t.shape[-1] == 3 and t.shape[0] != 3: t = t.permute(2, 0, 1)
+    return (t.float() / 255 if t.dtype == torch.uint8 else t.float())[None]
+
+def parity_images(cfg: dict, n: int = 4) -> list:
+    "n ShapesWorld test images as uint8 [S, S, 3] (what the device is fed)."
+    from bitgen.data import ShapesWorld, render_scene
+    ds = ShapesWorld('test', n=n)
+    return [np.asarray(render_scene(ds.scene(i)[0], cfg['image_size']), dtype=np.uint8) for i in range(n)]
+
+# %% ../nbs/12_export.ipynb #d3dd3455
+def kv_i8(self: IntRef, y):
+    "K, V rows [n, 2d] (or one [2d]) -> (kq, kinv, vq, vinv), int8 per (row, head) with float32 inv, as the cache stores them."
+    y = np.asarray(y, np.float32).reshape(-1, 2, self.H, self.hd)
+    return (*quantize_i8(y[:, 0]), *quantize_i8(y[:, 1]))
+IntRef.kv_i8 = kv_i8
+
+def vit_attention(self: IntRef, L, h):
+    "Bidirectional attention of one ViT block over all patches h [N, d], then its output projection."
+    q = self.linear(L['qkv'], h)
+    return self.linear(L['out'], attend_i8(q[:, :self.d].reshape(len(h), self.H, self.hd), *self.kv_i8(q[:, self.d:]), self.isq))
+IntRef.vit_attention = vit_attention
+
+def encode_image(self: IntRef, img):
+    "Image tokens [N, d]: patch embedding + positions, then the ViT blocks (no state is changed)."
+    c = self.cfg
+    if not c['image_size']: raise ValueError("this blob has no vision encoder (image_size = 0): export it with model_to_blob(model, vision=True)")
+    h = (self.linear('v_patch', image_patches(img, c['image_size'], c['patch_size'])) + self.A['v_pos']).astype(np.float32)
+    for L in self.A['v_layers']: h = self.ffn(L, (h + self.vit_attention(L, h)).astype(np.float32))
+    return h
+IntRef.encode_image = encode_image
+
+# %% ../nbs/12_export.ipynb #2b96e697
+def set_image(self: IntRef, img):
+    "Use `img` for the next prompts (resets the stream): keeps each fusion layer's int8 K, V; returns the pooled image features [d]."
+    h = self.encode_image(img); self.reset()
+    self.fkv = [self.kv_i8(self.linear(L['kv'], h)) for L in self.A['f_layers']]
+    self.img_pool = (seqsum(h, 0) / F(len(h))).astype(np.float32)
+    return self.img_pool
+IntRef.set_image = set_image
+
+def clear_image(self: IntRef):
+    "Back to text only."
+    self.fkv = self.img_pool = None
+IntRef.clear_image = clear_image
+
+def fuse(self: IntRef, f: int, x):
+    "Fusion layer f on one text vector: x + α_f · out(cross-attention of q(x) over the image's K, V)."
+    L = self.A['f_layers'][f]
+    ctx = attend_i8(self.linear(L['q'], x).reshape(1, self.H, self.hd), *self.fkv[f], self.isq)[0]
+    return (x + self.A['f_alpha'][f] * self.linear(L['out'], ctx)).astype(np.float32)
+IntRef.fuse = fuse
+
+# %% ../nbs/12_export.ipynb #73c831ee
 def reason(self: IntRef, x):
     "Tiny-R1 in eval mode: (output [d], steps used)."
     d, N = self.d, self.cfg['max_steps']
@@ -431,7 +549,7 @@ def robot(self: IntRef):
     return dict(robot=k, confidence=float(probs[k]), probs=probs, steps=steps)
 IntRef.robot = robot
 
-# %% ../nbs/12_export.ipynb #b0a2d1ca
+# %% ../nbs/12_export.ipynb #be082e77
 def cholesky(P):
     "Lower Cholesky factor of P in float32 with sequential dot products; None if P is not positive definite."
     K = P.shape[0]; L = np.zeros_like(P, dtype=np.float32)
@@ -448,7 +566,7 @@ def chol_solve(L, w):
     for i in reversed(range(K)): u[i] = F(y[i] - seqsum(L[i + 1:, i] * u[i + 1:])) / L[i, i]
     return u
 
-# %% ../nbs/12_export.ipynb #18f7fdcc
+# %% ../nbs/12_export.ipynb #d204f403
 class MemoryFull(ValueError): "More facts than memory slots."
 class NotPositiveDefinite(ValueError): "A forget of a fact that was not written."
 
@@ -485,28 +603,45 @@ def mem_read(self: IntRef, key):
 IntRef.mem_read = mem_read
 
 def encode_text(self: IntRef, ids):
-    "Memory vector z of a short text: fresh stream, mean of final hidden states, memory encoder (resets the KV cache)."
-    self.reset(); self.prompt(ids)
+    "Memory vector z of a short text: fresh stream, mean of final hidden states, memory encoder (resets the KV cache; never fused with an image)."
+    self.reset(); on, self.fusion_on = self.fusion_on, False
+    try: self.prompt(ids)
+    finally: self.fusion_on = on
     return self.linear('mem_enc', self.pooled())
 IntRef.encode_text = encode_text
 
-# %% ../nbs/12_export.ipynb #d74ff5cc
-def torch_agreement(model, ref: IntRef, prompts, max_new_tokens: int = 16) -> dict:
-    "Greedy agreement of IntRef with PyTorch: per step with torch's tokens fed to both (teacher-forced), and whole sequences."
+# %% ../nbs/12_export.ipynb #1b0d5077
+def parity_model() -> BitGenModel:
+    "The seeded test model of the parity vectors: nano, window 16, 16 memory slots, fusion gates α_f = 0.5 (f + 1)."
+    torch.manual_seed(0)
+    m = BitGenModel(BitGenConfig('nano', window=16, memory_slots=16)).eval()
+    for f, gate in enumerate(m.t2v): gate.alpha.data.fill_(0.5 * (f + 1))
+    return m
+
+# %% ../nbs/12_export.ipynb #c8c16c73
+def torch_agreement(model, ref: IntRef, prompts, max_new_tokens: int = 16, images=None) -> dict:
+    "Greedy agreement of IntRef with PyTorch: per step with torch's tokens fed to both (teacher-forced), and whole sequences; `images[k]` (or None) goes with prompt k."
     same = total = seq_same = 0
-    for ids in prompts:
-        gen = model.generate(torch.tensor([ids]), max_new_tokens, eos_token_id=None)[0].tolist()
+    for k, ids in enumerate(prompts):
+        img = None if images is None else images[k]
+        ti = None if img is None else torch_image(img)
+        gen = model.generate(torch.tensor([ids]), max_new_tokens, image=ti, eos_token_id=None)[0].tolist()
         full = list(ids) + gen
-        with torch.no_grad(): tl = model(torch.tensor([full[:-1]]), robots=False).logits[0].numpy()
+        with torch.no_grad(): tl = model(torch.tensor([full[:-1]]), image=ti, robots=False).logits[0].numpy()
+        if img is None: ref.clear_image()
+        else: ref.set_image(img)
         ref.reset()
         rl = [ref.forward_token(t) for t in full[:-1]]
         for j in range(len(ids) - 1, len(full) - 1):
             same += argmax(rl[j]) == int(tl[j].argmax()); total += 1
         ref.reset(); seq_same += ref.generate(ids, max_new_tokens)[0] == gen
+    ref.clear_image()
     return dict(steps=total, agree=same, rate=same / max(total, 1), sequences=len(prompts), sequences_identical=seq_same)
 
-# %% ../nbs/12_export.ipynb #d213dff7
-OP_TEXT, OP_ROBOT, OP_MRESET, OP_WRITE, OP_FORGET, OP_ASK = 1, 2, 3, 4, 5, 6
+# %% ../nbs/12_export.ipynb #6e8ff449
+OP_TEXT, OP_ROBOT, OP_MRESET, OP_WRITE, OP_FORGET, OP_ASK, OP_IMAGE = 1, 2, 3, 4, 5, 6, 7
+PARITY_IMAGE_TEXTS = ["Describe the scene", "What colour is the circle?", "A small red circle is left of", "How many shapes are there?",
+                      "The large shape is", "<reasoning>The picture shows", "Is there a square?", "Two shapes:"]
 PARITY_TEXTS = ["A small red circle is left of a large blue square.", "Two green triangles are above a yellow star.",
                 "The blue square is below the red circle.", "<reasoning>The robot should move to", "Describe the scene",
                 "A large purple hexagon.", "Three small shapes in a row.", "What colour is the circle?"]
@@ -519,8 +654,8 @@ PARITY_FACTS = [("The red drone charges at dock 7.", "red drone charges", "dock 
 def _enc(tok, text, bos=True): return ([1] if bos else []) + tok.encode(text)
 def _u32(v): return int(v) - (1 << 32) if int(v) >= 1 << 31 else int(v)
 
-def parity_program(ref: IntRef, tok, n_new: int = 8) -> tuple[list[int], int]:
-    "(int32 program for test_parity.c, number of checked cases) from the reference."
+def parity_program(ref: IntRef, tok, n_new: int = 8, images=()) -> tuple[list[int], int, int]:
+    "(int32 program for test_parity.c, checked cases, cases before the first image) from the reference; `images` (uint8 [S,S,3]) add image + text cases."
     prog, cases = [], 0
     def text(ids):
         ref.reset(); toks, crcs = ref.generate(ids, n_new)
@@ -530,10 +665,10 @@ def parity_program(ref: IntRef, tok, n_new: int = 8) -> tuple[list[int], int]:
     for k in range(4): text(long[:len(long) - 7 * k]); cases += 1
     rng = np.random.default_rng(0)
     for k in range(6): text([1] + rng.integers(9, ref.cfg['vocab_size'], 3 + 5 * k).tolist()); cases += 1
-    for s in PARITY_ROBOTS * 3:
-        ids = _enc(tok, s) if cases % 2 else _enc(tok, "<reasoning>" + s)
+    def robot(ids):
         ref.reset(); ref.prompt(ids); r = ref.robot()
-        prog.extend([OP_ROBOT, len(ids), *ids, r['robot'], r['steps'], _u32(bits(F(r['confidence']))), _u32(crc32(bits(r['probs']).tobytes()))]); cases += 1
+        prog.extend([OP_ROBOT, len(ids), *ids, r['robot'], r['steps'], _u32(bits(F(r['confidence']))), _u32(crc32(bits(r['probs']).tobytes()))])
+    for s in PARITY_ROBOTS * 3: robot(_enc(tok, s) if cases % 2 else _enc(tok, "<reasoning>" + s)); cases += 1
     def mem(op, key, val):
         nonlocal cases; cases += 1
         k, v = _enc(tok, key), _enc(tok, val)
@@ -555,10 +690,25 @@ def parity_program(ref: IntRef, tok, n_new: int = 8) -> tuple[list[int], int]:
     prog.append(OP_MRESET); ref.mem_reset()
     for k in range(ref.cfg['mem_slots'] + 1): mem(OP_WRITE, f"fact {k}", f"value {k}")   # the last -> E_MEM_FULL
     ask("fact 3")
+    text_cases = cases
+    for k, img in enumerate(images if ref.cfg['image_size'] else []):   # image + text: IMAGE sets (or, k = -1, clears) the image
+        prog.extend([OP_IMAGE, k, _u32(crc32(bits(ref.set_image(img)).tobytes())), _u32(fusion_crc(ref))]); cases += 1
+        for s in PARITY_IMAGE_TEXTS[2 * k % 8:2 * k % 8 + 2]: text(_enc(tok, s)); cases += 1
+        robot(_enc(tok, PARITY_ROBOTS[k % 6])); cases += 1
+    if ref.cfg['image_size'] and images:
+        prog.append(OP_MRESET); ref.mem_reset()
+        mem(OP_WRITE, PARITY_FACTS[0][1], PARITY_FACTS[0][2]); ask(PARITY_FACTS[0][3])   # memory is text only; the answer is fused
+        prog.extend([OP_IMAGE, -1, 0, 0]); ref.clear_image()
+        text(_enc(tok, PARITY_IMAGE_TEXTS[0])); cases += 1
     prog.append(0)
-    return prog, cases
+    return prog, cases, text_cases
 
-# %% ../nbs/12_export.ipynb #78dae6a8
+def fusion_crc(ref: IntRef) -> int:
+    "CRC-32 of the fusion K, V state as the C arena holds it: all kq, all vq, all kinv bits, all vinv bits."
+    kq, kinv, vq, vinv = (np.stack([f[j] for f in ref.fkv]) if ref.fkv else np.zeros(0, np.int8) for j in range(4))
+    return crc32(bits(vinv).tobytes(), crc32(bits(kinv).tobytes(), crc32(vq.tobytes(), crc32(kq.tobytes()))))
+
+# %% ../nbs/12_export.ipynb #c36021f5
 def atomic_write(path, text: str | bytes):
     "Write a file via a temporary file in the same folder and a rename (never half-written)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -581,21 +731,31 @@ def arena_bytes(cfg: dict) -> int:
     "bitgen_arena_bytes in Python (same carve, 16-byte rounding)."
     a = lambda n: (n + 15) // 16 * 16
     d, L, T, H, K, R, V, ffn = (cfg[k] for k in ('dim', 'n_layers', 'n_sinks', 'n_heads', 'mem_slots', 'n_robots', 'vocab_size', 'ffn_dim'))
-    T = T + cfg['window']; mx = max(ffn, d + R)
-    sizes = [16 * 1024, L * T * d, L * T * d, 4 * L * T * H, 4 * L * T * H, mx] + [4 * n for n in (
-        d, mx, 3 * d, d, d, ffn, T, V, d, K * K, K * d, K * K, K, K, K, K, d, 4 * d, 4 * d, d, d, d, d + R, max(d, R), R)]
-    return sum(a(s) for s in sizes)
+    T = T + cfg['window']
+    NP = (cfg['image_size'] // cfg['patch_size']) ** 2 if cfg.get('image_size') else 0
+    PD, FL = 3 * cfg['patch_size'] ** 2 if NP else 0, cfg.get('fusion_layers', 0)
+    mx = max(ffn, d + R, PD)
+    kv_cache = [L * T * d, L * T * d, 4 * L * T * H, 4 * L * T * H]
+    vit_scratch = [4 * NP * d, NP * d, NP * d, 4 * NP * H, 4 * NP * H, 4 * PD]           # shares the KV cache's bytes
+    sizes = [16 * 1024, FL * NP * d, FL * NP * d, 4 * FL * NP * H, 4 * FL * NP * H, 4 * d if NP else 0, mx] + [4 * n for n in (
+        d, mx, 3 * d, d, d, ffn, max(T, NP), V, d, K * K, K * d, K * K, K, K, K, K, d, 4 * d, 4 * d, d, d, d, d + R, max(d, R), R)]
+    return sum(a(s) for s in sizes) + max(sum(a(s) for s in kv_cache), sum(a(s) for s in vit_scratch))
 
 def write_parity(model, tok, out_dir, n_new: int = 8) -> dict:
     "Write parity_model.h (blob) and parity_vectors.h (program) for firmware/tests; returns a summary."
     blob = model_to_blob(model); ref = IntRef(blob)
-    prog, cases = parity_program(ref, tok, n_new)
+    images = parity_images(ref.cfg) if ref.cfg['image_size'] else []
+    prog, cases, text_cases = parity_program(ref, tok, n_new, images)
     guard = "/* Generated by bitgen.export.write_parity (nbs/12_export.ipynb) -- do not edit. */\n#include <stdint.h>\n#include \"bitgen.h\"\n"
-    atomic_write(Path(out_dir) / 'parity_model.h', guard + f"#define PARITY_ARENA_BYTES {arena_bytes(ref.cfg)}\n" + c_bytes('parity_blob', blob))
-    atomic_write(Path(out_dir) / 'parity_vectors.h', guard + f"#define PARITY_CASES {cases}\n#define PARITY_N_NEW {n_new}\n" + c_ints('parity_prog', prog))
-    return dict(blob_bytes=len(blob), program_words=len(prog), cases=cases)
+    text_blob = model_to_blob(model, vision=False) if images else blob     # the same model exported text only
+    atomic_write(Path(out_dir) / 'parity_model.h', guard + f"#define PARITY_ARENA_BYTES {arena_bytes(ref.cfg)}\n" + c_bytes('parity_blob', blob)
+                 + c_bytes('parity_blob_text', text_blob))
+    px = b"".join(i.tobytes() for i in images) or b"\0"
+    atomic_write(Path(out_dir) / 'parity_vectors.h', guard + f"#define PARITY_CASES {cases}\n#define PARITY_TEXT_CASES {text_cases}\n#define PARITY_N_NEW {n_new}\n" + c_ints('parity_prog', prog)
+                 + f"#define PARITY_N_IMAGES {len(images)}\n#define PARITY_IMAGE_BYTES {len(px) // max(len(images), 1)}\n" + c_bytes('parity_images', px))
+    return dict(blob_bytes=len(blob), program_words=len(prog), cases=cases, image_cases=sum(4 for _ in images) + (2 if images else 0))
 
-# %% ../nbs/12_export.ipynb #15a4afd2
+# %% ../nbs/12_export.ipynb #67bcc164
 def _byte_decoder() -> dict:
     "Inverse of the byte-level BPE's bytes_to_unicode (GPT-2 mapping)."
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
@@ -612,7 +772,7 @@ def token_bytes(tok) -> list[bytes]:
         out.append(t.encode() if t in special or any(ch not in dec for ch in t) else bytes(dec[ch] for ch in t))
     return out
 
-# %% ../nbs/12_export.ipynb #59b64fbf
+# %% ../nbs/12_export.ipynb #ef39c7a8
 PRETOKENIZE = re.compile(rb"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z\x80-\xff]+| ?[0-9]+| ?[^\sA-Za-z0-9\x80-\xff]+|\s+(?!\S)|\s+")
 
 def vocab_tables(tok) -> dict:
@@ -638,7 +798,7 @@ def encode_twin(tok, text: str) -> list[int]:
 def _twin_piece(s, enc, model):
     return [t.id for w in PRETOKENIZE.findall(s.encode()) for t in model.tokenize(''.join(enc[b] for b in w))]
 
-# %% ../nbs/12_export.ipynb #cf87751f
+# %% ../nbs/12_export.ipynb #52cf68d9
 def _hdr(name, body):
     g = name.upper().replace('.', '_')
     return (f"/* {name}: generated by bitgen.export (nbs/12_export.ipynb / nbs/deploy.ipynb) -- do not edit. */\n"
@@ -654,8 +814,20 @@ def vocab_c_tables(tok) -> str:
             + "#define BITGEN_VOCAB_TOKENIZER {BITGEN_VOCAB_SIZE, bitgen_vocab_off, bitgen_vocab_bytes, BITGEN_VOCAB_N_MERGES, "
               "bitgen_merge_key, bitgen_merge_val, bitgen_byte_id, BITGEN_VOCAB_N_SPECIAL, bitgen_special_ids}\n")
 
+def _cstr(s: str) -> str: return '"' + s.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+def facts_c_header(relations=None) -> str:
+    "bitgen_facts.h: the fact statement templates in bitgen.facts.parse_fact's try order (most literal text first)."
+    from bitgen.facts import _templates
+    rels = [r for r, _ in _templates(relations)]
+    n = len(rels)
+    body = (f"#define BITGEN_N_FACT_TEMPLATES {n}\n"
+            f"static const char *const bitgen_fact_relations[{n}] = {{{', '.join(_cstr(r['id']) for r in rels)}}};\n"
+            f"static const char *const bitgen_fact_statements[{n}] = {{{', '.join(_cstr(r['statement']) for r in rels)}}};\n")
+    return _hdr('bitgen_facts.h', body)
+
 def export_headers(model: BitGenModel, tokenizer, out_dir) -> dict:
-    "Write bitgen_model.h (config + the blob, in flash), bitgen_vocab.h (token bytes) and bitgen_robots.h; atomic."
+    "Write bitgen_model.h (config + the blob, in flash), bitgen_vocab.h (token bytes), bitgen_robots.h and bitgen_facts.h; atomic."
     from bitgen.robots import load_robots
     cfg, A = model_arrays(model); blob = arrays_to_blob(cfg, A)
     defs = "".join(f"#define BITGEN_CFG_{k.upper()} {v}\n" for k, v in cfg.items() if k != 'norm_eps')
@@ -675,7 +847,8 @@ def export_headers(model: BitGenModel, tokenizer, out_dir) -> dict:
     rb = (f"#define BITGEN_N_ROBOTS {len(robots)}\nstatic const char *const bitgen_robot_ids[{len(robots)}] = {{{', '.join(cstr(r['id']) for r in robots)}}};\n"
           f"static const char *const bitgen_robot_names[{len(robots)}] = {{{', '.join(cstr(r['name']) for r in robots)}}};\n")
     atomic_write(out / 'bitgen_robots.h', _hdr('bitgen_robots.h', rb))
-    return dict(blob_bytes=len(blob), arena_bytes=arena_bytes(cfg), files=[str(out / f) for f in ('bitgen_model.h', 'bitgen_vocab.h', 'bitgen_robots.h')])
+    atomic_write(out / 'bitgen_facts.h', facts_c_header())
+    return dict(blob_bytes=len(blob), arena_bytes=arena_bytes(cfg), files=[str(out / f) for f in ('bitgen_model.h', 'bitgen_vocab.h', 'bitgen_robots.h', 'bitgen_facts.h')])
 
 @torch.no_grad()
 def export_for_embedded(self: BitGenModel, path) -> Path:

@@ -65,6 +65,7 @@ int main(void)
     unsigned stack;
     int i, k = 0, rcode;
     const float *lg;
+    unsigned long image_i = 0, fused0_i = 0, fused8_i = 0;
 
     paint();
     ticks_start();
@@ -83,16 +84,35 @@ int main(void)
     t0 = ticks_now(); rcode = bitgen_mem_write(&model, vz, kz); write_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); bitgen_mem_read(&model, kz, rd); read_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); bitgen_mem_forget(&model, vz, kz); forget_i = INSTR(ticks_now() - t0);
+#if defined(BITGEN_CFG_IMAGE_SIZE) && BITGEN_CFG_IMAGE_SIZE > 0
+    {   /* image input: vision encoder + fusion K, V once per image, then fused tokens */
+        static uint8_t image[BITGEN_CFG_IMAGE_SIZE * BITGEN_CFG_IMAGE_SIZE * 3];
+        const float *pool;
+        for (i = 0; i < (int)sizeof image; i++) image[i] = (uint8_t)((i * 7 + (i / 192) * 13) & 0xFF);
+        t0 = ticks_now(); rcode = bitgen_set_image(&model, image, &pool); image_i = INSTR(ticks_now() - t0);
+        if (rcode) { printf("set_image: %s\n", bitgen_status_str(rcode)); return 1; }
+        for (i = 0; i <= 8; i++) {
+            t0 = ticks_now();
+            bitgen_forward_token(&model, 9 + (i * 37) % (BITGEN_CFG_VOCAB_SIZE - 9), &lg);
+            if (i == 0) fused0_i = INSTR(ticks_now() - t0);
+            if (i == 8) fused8_i = INSTR(ticks_now() - t0);
+        }
+        bitgen_clear_image(&model);
+    }
+#endif
     stack = used();
     printf("init %lu instructions; write rc %d\n", init_i, rcode);
     for (i = 0; i < k; i++) printf("token at position %d: %lu instructions\n", marks[i], tok_instr[i]);
     printf("robot (Tiny-R1 %d steps + head): %lu; encode 8-token text: %lu; mem write %lu, read %lu, forget %lu\n",
            rc.steps, robot_i, enc_i, write_i, read_i, forget_i);
+    printf("set_image (ViT + fusion K, V): %lu instructions; fused token at position 0: %lu, at 8: %lu\n", image_i, fused0_i, fused8_i);
     printf("peak stack (painted) %u bytes, arena %u bytes\n", stack, (unsigned)sizeof arena);
     printf("JSON {\"unit\": \"instructions retired (QEMU -icount shift=0, SysTick 40/tick), not cycles\", \"init\": %lu, \"per_token\": {", init_i);
     for (i = 0; i < k; i++) printf("%s\"%d\": %lu", i ? ", " : "", marks[i], tok_instr[i]);
     printf("}, \"robot\": %lu, \"encode_text_8_tokens\": %lu, \"mem_write\": %lu, \"mem_read\": %lu, \"mem_forget\": %lu, "
+           "\"set_image\": %lu, \"fused_token_0\": %lu, \"fused_token_8\": %lu, "
            "\"peak_stack_bytes\": %u, \"arena_bytes\": %u, \"blob_bytes\": %u}\n",
-           robot_i, enc_i, write_i, read_i, forget_i, stack, (unsigned)sizeof arena, (unsigned)sizeof bitgen_model_blob);
+           robot_i, enc_i, write_i, read_i, forget_i, image_i, fused0_i, fused8_i, stack, (unsigned)sizeof arena,
+           (unsigned)sizeof bitgen_model_blob);
     return 0;
 }

@@ -4,18 +4,19 @@
 #include <Arduino.h>
 
 extern "C" {
-void bitgen_app_setup(void);
+void bitgen_app_setup(char *out, size_t cap);
 void bitgen_app_line(const char *line, char *out, size_t cap);
 }
 
 static char line[256];
 static size_t line_len;
+static char reply[4096]; /* `facts` lists one line per fact */
 
 void setup()
 {
     Serial.begin(115200);
-    bitgen_app_setup();
-    Serial.println("bitgen demo: type 'info', 'crc <text>', 'sample <seed>', 'remember <text>', 'recall'");
+    bitgen_app_setup(reply, sizeof reply); /* banner + the memory restored from flash */
+    Serial.println(reply);
 }
 
 void loop()
@@ -24,7 +25,6 @@ void loop()
         int c = Serial.read();
         if (c == '\r') continue;
         if (c == '\n' || line_len == sizeof line - 1) {
-            static char reply[512];
             line[line_len] = 0;
             line_len = 0;
             bitgen_app_line(line, reply, sizeof reply);

@@ -6,7 +6,11 @@
  *   ROBOT prompt -> robot, Tiny-R1 steps, confidence bits, CRC of the probabilities
  *   WRITE / FORGET key, value texts -> status (0, E_MEM_FULL, E_MEM_NOT_PD), CRC of z
  *   ASK   question -> CRC of the memory readout, greedy answer tokens with the readout as prefix
- * Both files are written by nbs/12_export.ipynb (write_parity). Then bad-input checks.
+ *   IMAGE image k of parity_images (uint8 RGB) -> CRC of the pooled image features and of the fusion
+ *         K, V state; the TEXT / ROBOT / ASK cases after it run fused with that image (k = -1: clear)
+ * Both files are written by nbs/12_export.ipynb (write_parity). The program runs on the blob with
+ * the vision encoder, then its cases before the first IMAGE on the same model exported text only
+ * (parity_blob_text: image_size 0, which must give the same results). Then bad-input checks.
  * Prints "N passed, M failed"; exit status 0 only when all pass. */
 #include <stdio.h>
 #include <string.h>
@@ -15,9 +19,9 @@
 #include <parity_model.h> /* -I$(PARITY_DIR): angle brackets, so tests/ beside this file does not win */
 #include <parity_vectors.h>
 
-BITGEN_ALIGNED(16) static uint8_t arena[PARITY_ARENA_BYTES];
+BITGEN_ALIGNED(16) static uint8_t arena[PARITY_ARENA_BYTES], arena_text[PARITY_ARENA_BYTES];
 BITGEN_ALIGNED(16) static uint8_t blob_copy[sizeof parity_blob];
-static bitgen_model model;
+static bitgen_model model, model_text;
 static int passed, failed;
 
 static void check(int ok, const char *what, int idx)
@@ -31,14 +35,15 @@ static void check(int ok, const char *what, int idx)
 
 static uint32_t crc_floats(const float *x, int n) { return bitgen_crc32(x, (size_t)n * 4u); }
 
-static int run_program(void)
+/* Runs the program on m; text_only: stop at the first IMAGE op. Returns the cases run. */
+static int run_program(bitgen_model *m, int text_only)
 {
     const int32_t *p = parity_prog;
     static int32_t ids[512], out[64];
     static float kz[4096], vz[4096], rd[4096];
     int cs = 0;
-    bitgen_model *m = &model;
     while (*p) {
+        if (text_only && *p == 7) break;
         int op = *p++, n, i, ok = 1, rc;
         if (op == 1) { /* TEXT */
             const float *lg;
@@ -102,6 +107,26 @@ static int run_program(void)
             if (rc || bitgen_generate(m, ids, n, out, nn, -1, 0.0f, 0, NULL) != nn || memcmp(out, p, 4u * (size_t)nn)) ok = 0;
             p += nn;
             check(ok, "ask (readout + answer)", cs++);
+        } else if (op == 7) { /* IMAGE */
+            int k = p[0];
+            if (k < 0) {
+                bitgen_clear_image(m);
+            } else {
+                const float *pool = NULL;
+                uint32_t crc;
+                rc = k < PARITY_N_IMAGES ? bitgen_set_image(m, parity_images + (size_t)k * PARITY_IMAGE_BYTES, &pool) : BITGEN_E_ARG;
+                ok = rc == 0 && crc_floats(pool, m->d) == (uint32_t)p[1];
+                if (rc == 0) {
+                    size_t nkv = (size_t)m->FL * (size_t)m->NP;
+                    crc = bitgen_crc32_update(0, m->fkq, nkv * (size_t)m->d);
+                    crc = bitgen_crc32_update(crc, m->fvq, nkv * (size_t)m->d);
+                    crc = bitgen_crc32_update(crc, m->fkinv, nkv * (size_t)m->H * 4u);
+                    crc = bitgen_crc32_update(crc, m->fvinv, nkv * (size_t)m->H * 4u);
+                    ok = ok && crc == (uint32_t)p[2];
+                }
+                check(ok, "image (pooled features + fusion K, V)", cs++);
+            }
+            p += 3;
         } else {
             printf("bad op %d\n", op);
             return -1;
@@ -118,6 +143,17 @@ static void bad_inputs(void)
     int32_t ids[200];
     uint32_t n0;
     int i, rc;
+    /* image input */
+    check(bitgen_set_image(m, NULL, NULL) == BITGEN_E_ARG, "set_image(NULL) -> E_ARG", -1);
+    check(bitgen_set_image(&model_text, parity_images, NULL) == BITGEN_E_MODEL, "set_image on a text-only blob -> E_MODEL", -1);
+    if (m->NP) {
+        /* the image survives bitgen_reset, and set_image resets the stream */
+        rc = bitgen_set_image(m, parity_images, NULL);
+        bitgen_reset(m);
+        check(rc == 0 && m->image_on && m->n == 0, "set_image: image on, stream reset", -1);
+        bitgen_clear_image(m);
+        check(!m->image_on, "clear_image", -1);
+    }
     /* token ids out of range */
     bitgen_reset(m);
     check(bitgen_forward_token(m, m->V, &lg) == BITGEN_E_TOKEN, "token == vocab -> E_TOKEN", -1);
@@ -161,9 +197,15 @@ int main(void)
         printf("model init failed: %s\n0 passed, 1 failed\n", bitgen_status_str(rc));
         return 1;
     }
-    cases = run_program();
+    cases = run_program(&model, 0);
     printf("parity program: %d cases (expected %d)\n", cases, PARITY_CASES);
     check(cases == PARITY_CASES, "case count", -1);
+    rc = bitgen_model_init(&model_text, parity_blob_text, sizeof parity_blob_text, arena_text, sizeof arena_text);
+    check(rc == 0 && model_text.NP == 0, "text-only blob loads", -1);
+    cases = rc ? 0 : run_program(&model_text, 1);
+    printf("text-only blob (image_size 0, %u bytes, arena %u): %d cases (expected %d)\n", (unsigned)sizeof parity_blob_text,
+           (unsigned)bitgen_arena_bytes(&model_text.blob.config), cases, PARITY_TEXT_CASES);
+    check(cases == PARITY_TEXT_CASES, "text-only case count", -1);
     bad_inputs();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

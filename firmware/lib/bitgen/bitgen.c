@@ -153,7 +153,6 @@ static int config_valid(const bitgen_config *c)
 {
     const uint32_t lim = 65536u;
     uint32_t eps_bits;
-    int i;
     memcpy(&eps_bits, &c->norm_eps, 4);
     if (c->vocab_size < 1 || c->vocab_size > (1u << 20)) return 0;
     if (c->dim < 4 || c->dim > lim || c->dim % 4) return 0;
@@ -166,9 +165,9 @@ static int config_valid(const bitgen_config *c)
     if (c->weight_pack != 4 && c->weight_pack != 5) return 0;
     /* positive, finite: sign clear, exponent not all ones, not +0 */
     if ((eps_bits >> 31) || (eps_bits >> 23) == 0xFFu || eps_bits == 0) return 0;
-    if (c->flags) return 0;
-    for (i = 0; i < 3; i++)
-        if (c->reserved[i]) return 0;
+    if (c->flags || c->reserved[0]) return 0;
+    if (c->vision_layers > 256 || c->fusion_layers > c->n_layers) return 0;
+    if (!c->image_size && (c->vision_layers || c->fusion_layers)) return 0;
     return 1;
 }
 
@@ -192,7 +191,9 @@ static void config_read(bitgen_config *c, const uint8_t *p)
     c->weight_pack = w[12];
     c->norm_eps = f32_from_bits(w[13]);
     c->flags = w[14];
-    for (i = 0; i < 3; i++) c->reserved[i] = w[15 + i];
+    c->vision_layers = w[15];
+    c->fusion_layers = w[16];
+    c->reserved[0] = w[17];
 }
 
 static uint32_t dtype_size(uint32_t type)
@@ -840,26 +841,53 @@ static int store_flash_ok(const bitgen_flash *f)
     return f && f->read && f->prog && f->erase && f->page_size > BITGEN_STORE_HEADER;
 }
 
-int bitgen_store_save(const bitgen_flash *f, const void *data, uint32_t len)
+int bitgen_store_save_parts(const bitgen_flash *f, int n_parts, const void *const *data, const uint32_t *len)
 {
-    uint32_t seq = 0, old_len, addr;
+    uint32_t seq = 0, old_len, addr, total = 0, off;
     uint8_t h[BITGEN_STORE_HEADER];
-    int newest, target;
-    if (!store_flash_ok(f) || (!data && len)) return BITGEN_E_ARG;
-    if (len > f->page_size - BITGEN_STORE_HEADER) return BITGEN_E_STORE_SIZE;
+    uint32_t crc;
+    int newest, target, i;
+    if (!store_flash_ok(f) || n_parts < 0 || (n_parts && (!data || !len))) return BITGEN_E_ARG;
+    for (i = 0; i < n_parts; i++) {
+        if (!data[i] && len[i]) return BITGEN_E_ARG;
+        if (len[i] > f->page_size - BITGEN_STORE_HEADER - total) return BITGEN_E_STORE_SIZE;
+        total += len[i];
+    }
     newest = store_newest(f, &seq, &old_len);
     target = newest == 0 ? 1 : 0;
     seq = newest < 0 ? 1 : seq + 1;
     addr = f->page_addr[target];
     wr32(h, STORE_MAGIC);
     wr32(h + 4, seq);
-    wr32(h + 8, len);
-    wr32(h + 12, bitgen_crc32_update(bitgen_crc32_update(0, h + 4, 8), data, len));
+    wr32(h + 8, total);
+    crc = bitgen_crc32_update(0, h + 4, 8);
+    for (i = 0; i < n_parts; i++) crc = bitgen_crc32_update(crc, data[i], len[i]);
+    wr32(h + 12, crc);
     if (f->erase(f->ctx, addr, f->page_size)) return BITGEN_E_STORE_IO;
-    if (len && f->prog(f->ctx, addr + BITGEN_STORE_HEADER, data, len)) return BITGEN_E_STORE_IO;
+    for (i = 0, off = 0; i < n_parts; off += len[i], i++)
+        if (len[i] && f->prog(f->ctx, addr + BITGEN_STORE_HEADER + off, data[i], len[i])) return BITGEN_E_STORE_IO;
     /* magic last: it is the commit record */
     if (f->prog(f->ctx, addr + 4, h + 4, 12)) return BITGEN_E_STORE_IO;
     if (f->prog(f->ctx, addr, h, 4)) return BITGEN_E_STORE_IO;
+    return BITGEN_OK;
+}
+
+int bitgen_store_save(const bitgen_flash *f, const void *data, uint32_t len)
+{
+    return bitgen_store_save_parts(f, 1, &data, &len);
+}
+
+int bitgen_store_read(const bitgen_flash *f, uint32_t off, void *buf, uint32_t n, uint32_t *len, uint32_t *seq)
+{
+    uint32_t s, l;
+    int page;
+    if (!store_flash_ok(f) || (!buf && n)) return BITGEN_E_ARG;
+    page = store_newest(f, &s, &l);
+    if (page < 0) return BITGEN_E_STORE_EMPTY;
+    if (off > l || n > l - off) return BITGEN_E_STORE_SIZE;
+    if (n && f->read(f->ctx, f->page_addr[page] + BITGEN_STORE_HEADER + off, buf, n)) return BITGEN_E_STORE_IO;
+    if (len) *len = l;
+    if (seq) *seq = s;
     return BITGEN_OK;
 }
 
@@ -953,17 +981,35 @@ static size_t arena_carve(bitgen_model *m, const bitgen_config *c, uint8_t *base
     size_t off = 0;
     size_t d = c->dim, L = c->n_layers, T = (size_t)c->n_sinks + c->window, H = c->n_heads;
     size_t K = c->mem_slots, R = c->n_robots, V = c->vocab_size, F4 = 4 * d, ffn = c->ffn_dim;
+    size_t NP = c->image_size ? ((size_t)c->image_size / c->patch_size) * ((size_t)c->image_size / c->patch_size) : 0;
+    size_t PD = NP ? 3u * (size_t)c->patch_size * c->patch_size : 0, FL = c->fusion_layers, u0, u1;
     size_t maxin = ffn > d + R ? ffn : d + R;
+    maxin = maxin > PD ? maxin : PD;
 #define TAKE(field, type, count)                                                   \
     do {                                                                           \
         if (base) m->field = (type *)(void *)(base + off);                         \
         off += ALIGN16(sizeof(type) * (size_t)(count));                            \
     } while (0)
     TAKE(lut, bitgen_lut, 1);
+    u0 = off; /* the text KV cache and the ViT's scratch share these bytes */
     TAKE(kq, int8_t, L * T * d);
     TAKE(vq, int8_t, L * T * d);
     TAKE(kinv, float, L * T * H);
     TAKE(vinv, float, L * T * H);
+    u1 = off;
+    off = u0;
+    TAKE(vx, float, NP * d);
+    TAKE(vkq, int8_t, NP * d);
+    TAKE(vvq, int8_t, NP * d);
+    TAKE(vkinv, float, NP * H);
+    TAKE(vvinv, float, NP * H);
+    TAKE(vpatch, float, PD);
+    off = off > u1 ? off : u1;
+    TAKE(fkq, int8_t, FL * NP * d);
+    TAKE(fvq, int8_t, FL * NP * d);
+    TAKE(fkinv, float, FL * NP * H);
+    TAKE(fvinv, float, FL * NP * H);
+    TAKE(img_pool, float, NP ? d : 0);
     TAKE(q, int8_t, maxin);
     TAKE(x, float, d);
     TAKE(nrm, float, maxin);
@@ -971,7 +1017,7 @@ static size_t arena_carve(bitgen_model *m, const bitgen_config *c, uint8_t *base
     TAKE(ctx, float, d);
     TAKE(tmp, float, d);
     TAKE(ff, float, ffn);
-    TAKE(att, float, T);
+    TAKE(att, float, T > NP ? T : NP);
     TAKE(logits, float, V);
     TAKE(pool, float, d);
     TAKE(P, float, K * K);
@@ -1024,6 +1070,40 @@ static int get_lin(const bitgen_model *m, bitgen_linear *l, uint32_t id, int out
     return BITGEN_OK;
 }
 
+static int get_layer(const bitgen_model *m, bitgen_layer *ly, uint32_t b)
+{
+    const int d = m->d;
+    return get_lin(m, &ly->qkv, b | BITGEN_L_QKV, 3 * d, d) || get_lin(m, &ly->out, b | BITGEN_L_OUT, d, d) ||
+           get_lin(m, &ly->up, b | BITGEN_L_UP, m->ffn, d) || get_lin(m, &ly->down, b | BITGEN_L_DOWN, d, m->ffn);
+}
+
+/* The vision encoder and fusion sections (none for a text-only blob). */
+static int vision_init(bitgen_model *m, const bitgen_config *c)
+{
+    const void *p;
+    int v, d = m->d;
+    if (!c->image_size) return BITGEN_OK;
+    m->img = (int)c->image_size; m->patch = (int)c->patch_size;
+    m->NP = (m->img / m->patch) * (m->img / m->patch); m->PD = 3 * m->patch * m->patch;
+    m->VL = (int)c->vision_layers; m->FL = (int)c->fusion_layers; m->first_fused = (int)c->n_layers - m->FL;
+    if (m->VL > BITGEN_MAX_VISION_LAYERS || m->NP > 65536 || m->PD > 65536 || m->PD % 4) return BITGEN_E_MODEL;
+    if (get_lin(m, &m->v_patch, BITGEN_S_V_PATCH, d, m->PD)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_V_POS, BITGEN_DT_F32, 4u * (size_t)m->NP * (size_t)d, &p)) return BITGEN_E_MODEL;
+    m->v_pos = (const float *)p;
+    if (get_sec(m, BITGEN_S_F_ALPHA, BITGEN_DT_F32, 4u * (size_t)(m->FL ? m->FL : 1), &p)) return BITGEN_E_MODEL;
+    m->f_alpha = (const float *)p;
+    for (v = 0; v < m->VL; v++)
+        if (get_layer(m, &m->v_layer[v], (BITGEN_VISION_LAYER0 + (uint32_t)v) << 8)) return BITGEN_E_MODEL;
+    for (v = 0; v < m->FL; v++) {
+        bitgen_fusion *f = &m->f_layer[v];
+        uint32_t b = (BITGEN_FUSION_LAYER0 + (uint32_t)v) << 8;
+        if (get_lin(m, &f->q, b | BITGEN_F_Q, d, d) || get_lin(m, &f->kv, b | BITGEN_F_KV, 2 * d, d) ||
+            get_lin(m, &f->out, b | BITGEN_F_OUT, d, d))
+            return BITGEN_E_MODEL;
+    }
+    return BITGEN_OK;
+}
+
 int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena, size_t arena_len)
 {
     const bitgen_config *c;
@@ -1067,13 +1147,10 @@ int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena
         get_lin(m, &m->r1_h2g, BITGEN_S_R1_H2G, 4 * d, d) || get_lin(m, &m->r1_halt, BITGEN_S_R1_HALT, 1, d) ||
         get_lin(m, &m->r1_dec, BITGEN_S_R1_DEC, d, d))
         return BITGEN_E_MODEL;
-    for (l = 0; l < (int)c->n_layers; l++) {
-        bitgen_layer *ly = &m->layer[l];
-        uint32_t b = (uint32_t)(l + 1) << 8;
-        if (get_lin(m, &ly->qkv, b | BITGEN_L_QKV, 3 * d, d) || get_lin(m, &ly->out, b | BITGEN_L_OUT, d, d) ||
-            get_lin(m, &ly->up, b | BITGEN_L_UP, m->ffn, d) || get_lin(m, &ly->down, b | BITGEN_L_DOWN, d, m->ffn))
-            return BITGEN_E_MODEL;
-    }
+    for (l = 0; l < (int)c->n_layers; l++)
+        if (get_layer(m, &m->layer[l], (uint32_t)(l + 1) << 8)) return BITGEN_E_MODEL;
+    rc = vision_init(m, c);
+    if (rc) return rc;
     arena_carve(m, c, (uint8_t *)arena);
     bitgen_reset(m);
     bitgen_mem_reset(m);
@@ -1083,13 +1160,71 @@ int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena
 /* ===================================================================== */
 /* 9. Forward pass                                                       */
 /* ===================================================================== */
-/* y = BitLinear(x): RMSNorm with gain -> int8 -> ternary matvec. y may alias x. */
-static void linear(bitgen_model *m, const bitgen_linear *l, const float *x, float *y)
+/* y = rows r0 .. r0+nr-1 of BitLinear(x): RMSNorm with gain -> int8 -> ternary matvec. y may alias x. */
+static void linear_rows(bitgen_model *m, const bitgen_linear *l, int r0, int nr, const float *x, float *y)
 {
     float inv;
     bitgen_rmsnorm(m->nrm, x, l->gain, l->in, m->eps);
     inv = bitgen_quantize_i8(m->q, m->nrm, l->in);
-    (void)bitgen_matvec_ternary(y, l->w, m->q, inv, l->w_scale, l->out, l->in, 4, m->lut);
+    (void)bitgen_matvec_ternary(y, l->w + (size_t)r0 * (size_t)(l->in / 4), m->q, inv, l->w_scale, nr, l->in, 4, m->lut);
+}
+
+static void linear(bitgen_model *m, const bitgen_linear *l, const float *x, float *y) { linear_rows(m, l, 0, l->out, x, y); }
+
+/* Quantise K and V ([d] each) per head into int8 rows with their inv. */
+static void kv_store(bitgen_model *m, const float *k, const float *v, int8_t *kq, int8_t *vq, float *kinv, float *vinv)
+{
+    int h;
+    for (h = 0; h < m->H; h++) {
+        kinv[h] = bitgen_quantize_i8(kq + h * m->hd, k + h * m->hd, m->hd);
+        vinv[h] = bitgen_quantize_i8(vq + h * m->hd, v + h * m->hd, m->hd);
+    }
+}
+
+/* Attention score of one head: (sum_e q_e * k_e, sequential) / kinv * isq. */
+static float head_score(const bitgen_model *m, const float *qh, const int8_t *kr, float kinv)
+{
+    float dot = 0.0f, s;
+    int e;
+    for (e = 0; e < m->hd; e++) dot = dot + qh[e] * (float)kr[e];
+    s = dot / kinv;
+    return s * m->isq;
+}
+
+/* ch += (p / vinv) * v, one key of one head. */
+static void head_accum(const bitgen_model *m, float *ch, float p, const int8_t *vr, float vinv)
+{
+    const float wj = p / vinv;
+    int e;
+    for (e = 0; e < m->hd; e++) ch[e] = ch[e] + wj * (float)vr[e];
+}
+
+/* ctx = attention of q [d] over n int8 keys / values stored contiguously ([n][d], inv [n][H]), no bias. */
+static void attend_all(bitgen_model *m, const float *q, const int8_t *kq, const float *kinv, const int8_t *vq,
+                       const float *vinv, int n, float *ctx)
+{
+    const int d = m->d, H = m->H, hd = m->hd;
+    int h, j, e;
+    for (h = 0; h < H; h++) {
+        float *ch = ctx + h * hd;
+        for (j = 0; j < n; j++) m->att[j] = head_score(m, q + h * hd, kq + (size_t)j * d + h * hd, kinv[j * H + h]);
+        bitgen_softmax(m->att, n);
+        for (e = 0; e < hd; e++) ch[e] = 0.0f;
+        for (j = 0; j < n; j++) head_accum(m, ch, m->att[j], vq + (size_t)j * d + h * hd, vinv[j * H + h]);
+    }
+}
+
+/* x += down(relu(up(x))^2) */
+static void ffn(bitgen_model *m, const bitgen_layer *ly, float *x)
+{
+    int i;
+    linear(m, &ly->up, x, m->ff);
+    for (i = 0; i < m->ffn; i++) {
+        float r = m->ff[i] > 0.0f ? m->ff[i] : 0.0f;
+        m->ff[i] = r * r;
+    }
+    linear(m, &ly->down, m->ff, m->tmp);
+    for (i = 0; i < m->d; i++) x[i] = x[i] + m->tmp[i];
 }
 
 void bitgen_reset(bitgen_model *m)
@@ -1110,10 +1245,7 @@ static void attention(bitgen_model *m, int l)
     int h, e, ns, nw, jj;
     uint32_t w0;
     linear(m, &m->layer[l].qkv, m->x, m->qkv);
-    for (h = 0; h < H; h++) {
-        kinv[slot * H + h] = bitgen_quantize_i8(kq + (size_t)slot * d + h * hd, m->qkv + d + h * hd, hd);
-        vinv[slot * H + h] = bitgen_quantize_i8(vq + (size_t)slot * d + h * hd, m->qkv + 2 * d + h * hd, hd);
-    }
+    kv_store(m, m->qkv + d, m->qkv + 2 * d, kq + (size_t)slot * d, vq + (size_t)slot * d, kinv + slot * H, vinv + slot * H);
     /* visible keys: sinks 0 .. ns-1, then window positions w0 .. i (oldest first) */
     ns = i + 1 < (uint32_t)S ? (int)i + 1 : S;
     w0 = (i + 1 > (uint32_t)W && i + 1 - (uint32_t)W > (uint32_t)S) ? i + 1 - (uint32_t)W : (uint32_t)S;
@@ -1127,25 +1259,30 @@ static void attention(bitgen_model *m, int l)
             int sl = j < (uint32_t)S ? (int)j : S + (int)((j - (uint32_t)S) % (uint32_t)W);
             uint32_t cap = (uint32_t)(S + W - 1);
             float dist = (float)(j < (uint32_t)S ? (i < cap ? i : cap) - j : i - j);
-            const int8_t *kr = kq + (size_t)sl * d + h * hd;
-            float dot = 0.0f, s;
-            for (e = 0; e < hd; e++) dot = dot + qh[e] * (float)kr[e];
-            s = dot / kinv[sl * H + h];
-            s = s * m->isq;
-            s = s - slope * dist;
-            m->att[jj] = s;
+            m->att[jj] = head_score(m, qh, kq + (size_t)sl * d + h * hd, kinv[sl * H + h]) - slope * dist;
         }
         bitgen_softmax(m->att, ns + nw);
         for (e = 0; e < hd; e++) ch[e] = 0.0f;
         for (jj = 0; jj < ns + nw; jj++) {
             uint32_t j = jj < ns ? (uint32_t)jj : w0 + (uint32_t)(jj - ns);
             int sl = j < (uint32_t)S ? (int)j : S + (int)((j - (uint32_t)S) % (uint32_t)W);
-            const int8_t *vr = vq + (size_t)sl * d + h * hd;
-            float wj = m->att[jj] / vinv[sl * H + h];
-            for (e = 0; e < hd; e++) ch[e] = ch[e] + wj * (float)vr[e];
+            head_accum(m, ch, m->att[jj], vq + (size_t)sl * d + h * hd, vinv[sl * H + h]);
         }
     }
     linear(m, &m->layer[l].out, m->ctx, m->tmp);
+}
+
+/* Fusion layer f on m->x: x += alpha_f * out(attention of q(x) over the image's K, V). */
+static void fuse(bitgen_model *m, int f)
+{
+    const bitgen_fusion *fl = &m->f_layer[f];
+    const size_t o = (size_t)f * (size_t)m->NP;
+    const float a = m->f_alpha[f];
+    int i;
+    linear(m, &fl->q, m->x, m->qkv);
+    attend_all(m, m->qkv, m->fkq + o * m->d, m->fkinv + o * m->H, m->fvq + o * m->d, m->fvinv + o * m->H, m->NP, m->ctx);
+    linear(m, &fl->out, m->ctx, m->tmp);
+    for (i = 0; i < m->d; i++) m->x[i] = m->x[i] + a * m->tmp[i];
 }
 
 /* m->x holds the input vector; runs all blocks at position m->n. */
@@ -1155,13 +1292,8 @@ static void step(bitgen_model *m, int want_logits, int pool)
     for (l = 0; l < (int)m->blob.config.n_layers; l++) {
         attention(m, l);
         for (i = 0; i < m->d; i++) m->x[i] = m->x[i] + m->tmp[i];
-        linear(m, &m->layer[l].up, m->x, m->ff);
-        for (i = 0; i < m->ffn; i++) {
-            float r = m->ff[i] > 0.0f ? m->ff[i] : 0.0f;
-            m->ff[i] = r * r;
-        }
-        linear(m, &m->layer[l].down, m->ff, m->tmp);
-        for (i = 0; i < m->d; i++) m->x[i] = m->x[i] + m->tmp[i];
+        ffn(m, &m->layer[l], m->x);
+        if (m->image_on && l >= m->first_fused) fuse(m, l - m->first_fused);
     }
     m->n++;
     if (pool) {
@@ -1424,12 +1556,30 @@ int bitgen_mem_read(bitgen_model *m, const float *key, float *out)
     return BITGEN_OK;
 }
 
+int bitgen_mem_restore(bitgen_model *m, const float *P, const float *B, int32_t count)
+{
+    if (!m || !P || !B) return BITGEN_E_ARG;
+    if (count < 0 || count > m->K) return BITGEN_E_ARG;
+    /* P == m->P: the caller read the state straight into the arena (no copy buffer) */
+    if (P != m->P) memcpy(m->P, P, sizeof(float) * (size_t)m->K * (size_t)m->K);
+    if (B != m->B) memcpy(m->B, B, sizeof(float) * (size_t)m->K * (size_t)m->d);
+    if (cholesky(m, NULL, NULL)) {
+        bitgen_mem_reset(m);
+        return BITGEN_E_MEM_NOT_PD;
+    }
+    m->mem_count = count;
+    return BITGEN_OK;
+}
+
 int bitgen_encode_text(bitgen_model *m, const int32_t *ids, int n, float *z)
 {
-    int rc, i;
+    int rc, i, img;
     if (!m || !z) return BITGEN_E_ARG;
     bitgen_reset(m);
+    img = m->image_on; /* memory keys and values are text only */
+    m->image_on = 0;
     rc = bitgen_prompt(m, ids, n, NULL);
+    m->image_on = img;
     if (rc) return rc;
     for (i = 0; i < m->d; i++) m->ctx[i] = m->pool[i] / (float)m->pool_n;
     linear(m, &m->mem_enc, m->ctx, z);
@@ -1556,4 +1706,78 @@ int bitgen_decode(const bitgen_tokenizer *t, const int32_t *ids, int n, char *ou
         out[w] = 0;
     }
     return (int)w;
+}
+
+/* ===================================================================== */
+/* 13. Image input: vision encoder and text->vision fusion               */
+/* ===================================================================== */
+/* Patch n of the image -> m->vpatch: (y, x, channel) order, (u / 255) * 2 - 1. */
+static void image_patch(bitgen_model *m, const uint8_t *rgb, int n)
+{
+    const int p = m->patch, g = m->img / p, y0 = (n / g) * p, x0 = (n % g) * p;
+    int y, x, c, k = 0;
+    for (y = 0; y < p; y++)
+        for (x = 0; x < p; x++)
+            for (c = 0; c < 3; c++) {
+                float v = (float)rgb[((size_t)(y0 + y) * (size_t)m->img + (size_t)(x0 + x)) * 3u + (size_t)c] / 255.0f;
+                v = v * 2.0f;
+                m->vpatch[k++] = v - 1.0f;
+            }
+}
+
+/* One ViT block over all patches, in place: K, V of every patch first (from the
+ * block's input), then per patch its query rows, attention, output and FFN. */
+static void vit_block(bitgen_model *m, const bitgen_layer *ly)
+{
+    const int d = m->d, H = m->H, NP = m->NP;
+    int n, i;
+    for (n = 0; n < NP; n++) {
+        linear_rows(m, &ly->qkv, d, 2 * d, m->vx + (size_t)n * d, m->qkv);
+        kv_store(m, m->qkv, m->qkv + d, m->vkq + (size_t)n * d, m->vvq + (size_t)n * d, m->vkinv + n * H, m->vvinv + n * H);
+    }
+    for (n = 0; n < NP; n++) {
+        float *x = m->vx + (size_t)n * d;
+        linear_rows(m, &ly->qkv, 0, d, x, m->qkv);
+        attend_all(m, m->qkv, m->vkq, m->vkinv, m->vvq, m->vvinv, NP, m->ctx);
+        linear(m, &ly->out, m->ctx, m->tmp);
+        for (i = 0; i < d; i++) x[i] = x[i] + m->tmp[i];
+        ffn(m, ly, x);
+    }
+}
+
+int bitgen_set_image(bitgen_model *m, const uint8_t *rgb, const float **pooled)
+{
+    int d, H, NP, n, i, f;
+    if (!m || !rgb) return BITGEN_E_ARG;
+    if (!m->NP) return BITGEN_E_MODEL;
+    d = m->d; H = m->H; NP = m->NP;
+    bitgen_reset(m);
+    m->image_on = 0;
+    for (n = 0; n < NP; n++) {
+        float *x = m->vx + (size_t)n * d;
+        const float *pos = m->v_pos + (size_t)n * d;
+        image_patch(m, rgb, n);
+        linear(m, &m->v_patch, m->vpatch, x);
+        for (i = 0; i < d; i++) x[i] = x[i] + pos[i];
+    }
+    for (i = 0; i < m->VL; i++) vit_block(m, &m->v_layer[i]);
+    for (i = 0; i < d; i++) {
+        float s = 0.0f;
+        for (n = 0; n < NP; n++) s = s + m->vx[(size_t)n * d + i];
+        m->img_pool[i] = s / (float)NP;
+    }
+    for (f = 0; f < m->FL; f++)
+        for (n = 0; n < NP; n++) {
+            size_t r = (size_t)f * NP + (size_t)n;
+            linear(m, &m->f_layer[f].kv, m->vx + (size_t)n * d, m->qkv);
+            kv_store(m, m->qkv, m->qkv + d, m->fkq + r * d, m->fvq + r * d, m->fkinv + r * H, m->fvinv + r * H);
+        }
+    m->image_on = 1;
+    if (pooled) *pooled = m->img_pool;
+    return BITGEN_OK;
+}
+
+void bitgen_clear_image(bitgen_model *m)
+{
+    if (m) m->image_on = 0;
 }

@@ -10,6 +10,7 @@
  *   9. forward pass: embedding, blocks with the int8 sink + window KV cache, LM head, generation
  *  10. robot head + Tiny-R1     11. episodic memory (write / forget / read)
  *  12. tokenizer: byte-level BPE encode / decode (tables from bitgen_vocab.h)
+ *  13. image input: the vision encoder (tiny ViT) and text->vision fusion
  *
  * Every float rule below is a spec that the Python/numpy reference reproduces
  * bit-for-bit (firmware/tools/twin.py is an executable copy of it). That only
@@ -131,7 +132,9 @@ typedef enum bitgen_dtype {
 } bitgen_dtype;
 
 /* Config words in blob order (word i at byte 24 + 4i). Zero means "feature
- * absent" for the optional ones (sinks ... patch_size). */
+ * absent" for the optional ones (sinks ... patch_size). Words 15 and 16 were
+ * reserved (0) in the first text-only blobs: image_size == 0 (no vision
+ * encoder) requires vision_layers == fusion_layers == 0, so those still load. */
 typedef struct bitgen_config {
     uint32_t vocab_size;  /* 0  1 .. 2^20 */
     uint32_t dim;         /* 1  4 .. 65536, multiple of 4 */
@@ -148,7 +151,9 @@ typedef struct bitgen_config {
     uint32_t weight_pack; /* 12 ternaries per byte: 4 (2-bit) or 5 (1.6-bit) */
     float norm_eps;       /* 13 finite, > 0 (stored as IEEE-754 bits) */
     uint32_t flags;       /* 14 must be 0 in version 1 */
-    uint32_t reserved[3]; /* 15..17 must be 0 */
+    uint32_t vision_layers; /* 15 ViT blocks, <= 256; 0 without image_size */
+    uint32_t fusion_layers; /* 16 text->vision fusion layers (the top ones), <= n_layers; 0 without image_size */
+    uint32_t reserved[1]; /* 17 must be 0 */
 } bitgen_config;
 
 typedef struct bitgen_section {
@@ -298,8 +303,15 @@ typedef struct bitgen_flash {
 
 /* Write a new state (len <= page_size - 16). */
 int bitgen_store_save(const bitgen_flash *f, const void *data, uint32_t len);
+/* The same with the payload gathered from n_parts buffers (one page write, one
+ * CRC), so a large state (e.g. the episodic memory's P and B) is saved from
+ * where it lives without a copy buffer. */
+int bitgen_store_save_parts(const bitgen_flash *f, int n_parts, const void *const *data, const uint32_t *len);
 /* Read the newest valid state into buf (cap bytes); *len and *seq may be NULL. */
 int bitgen_store_load(const bitgen_flash *f, void *buf, uint32_t cap, uint32_t *len, uint32_t *seq);
+/* n bytes at offset off of the newest valid state (its CRC is checked on every
+ * call); E_STORE_SIZE if off + n is past its length. *len, *seq may be NULL. */
+int bitgen_store_read(const bitgen_flash *f, uint32_t off, void *buf, uint32_t n, uint32_t *len, uint32_t *seq);
 
 /* RAM flash emulator with NOR semantics and power-cut injection: `budget`
  * counts the bytes that may still change (program and erase both consume
@@ -342,6 +354,16 @@ void bitgen_ramflash_init(bitgen_flash *f, bitgen_ramflash *rf, uint8_t *mem, ui
 #define BITGEN_L_UP 0x05u
 #define BITGEN_L_DOWN 0x07u
 #define BITGEN_MAX_LAYERS 16
+/* Image input (only when config.image_size != 0), see section 13. */
+#define BITGEN_S_V_PATCH 0x40u    /* BitLinear in = 3 * patch^2 (pixels in (y, x, channel) order), out = dim */
+#define BITGEN_S_V_POS 0x42u      /* f32 [n_patches, dim]: position embeddings */
+#define BITGEN_S_F_ALPHA 0x43u    /* f32 [max(fusion_layers, 1)]: fusion gates */
+#define BITGEN_VISION_LAYER0 0x40u /* ViT block v: BITGEN_SECTION_ID(0x40 + v, BITGEN_L_*), ffn width = ffn_dim */
+#define BITGEN_FUSION_LAYER0 0x60u /* fusion layer f: BITGEN_SECTION_ID(0x60 + f, BITGEN_F_*) */
+#define BITGEN_F_Q 0x01u          /* d -> d */
+#define BITGEN_F_KV 0x03u         /* d -> 2d (K rows, then V rows) */
+#define BITGEN_F_OUT 0x05u        /* d -> d */
+#define BITGEN_MAX_VISION_LAYERS 16
 
 typedef struct bitgen_linear {
     const uint8_t *w;    /* packed rows, pack 4 */
@@ -351,6 +373,7 @@ typedef struct bitgen_linear {
 } bitgen_linear;
 
 typedef struct bitgen_layer { bitgen_linear qkv, out, up, down; } bitgen_layer;
+typedef struct bitgen_fusion { bitgen_linear q, kv, out; } bitgen_fusion;
 
 typedef struct bitgen_model {
     bitgen_blob blob;
@@ -361,6 +384,12 @@ typedef struct bitgen_model {
     const float *emb_s, *mem_addr, *mem_m0, *robots;
     bitgen_linear lm_head, prefix, mem_enc, robot_task, sel_up, sel_down, r1_enc, r1_x2g, r1_h2g, r1_halt, r1_dec;
     bitgen_layer layer[BITGEN_MAX_LAYERS];
+    /* image input (NP == 0: text-only blob) */
+    int img, patch, NP, PD, VL, FL, first_fused; /* image side, patch side, patches, patch dim, ViT blocks, fusion layers */
+    bitgen_linear v_patch;
+    const float *v_pos, *f_alpha;
+    bitgen_layer v_layer[BITGEN_MAX_VISION_LAYERS];
+    bitgen_fusion f_layer[BITGEN_MAX_LAYERS];
     /* state in the arena */
     bitgen_lut *lut;
     int8_t *kq, *vq, *q;         /* KV cache [L][T][d] int8; quantised activations */
@@ -368,13 +397,21 @@ typedef struct bitgen_model {
     float *x, *nrm, *qkv, *ctx, *tmp, *ff, *att, *logits, *pool;
     float *P, *B, *L, *w, *aw, *y, *u;       /* memory */
     float *e, *gx, *g, *h, *c, *agg, *rbuf, *sel, *probs; /* Tiny-R1 and robot head */
+    int8_t *fkq, *fvq;           /* per fusion layer, the image's K, V [FL][NP][d] int8 */
+    float *fkinv, *fvinv, *img_pool; /* [FL][NP][H]; pooled image features [d] */
+    float *vx, *vpatch, *vkinv, *vvinv; /* ViT scratch (shares the KV cache's RAM): tokens [NP][d], patch [PD], [NP][H] */
+    int8_t *vkq, *vvq;           /* ViT K, V [NP][d] */
+    int image_on;                /* fusion K, V hold an image (bitgen_set_image) */
     uint32_t n;       /* tokens fed in this stream (positions are bounded by the cache; n only grows) */
     uint32_t pool_n;  /* text tokens pooled since reset */
     int32_t mem_count;
 } bitgen_model;
 
 /* Arena bytes for a config (16-byte aligned buffer). For tiny (d 128, 4 layers,
- * S+W 132, 64 slots, vocab 1024): KV 135 KB + scales 17 KB + memory 64 KB + LUT 16 KB + ~20 KB. */
+ * S+W 132, 64 slots, vocab 1024): KV 135 KB + scales 17 KB + memory 64 KB + LUT 16 KB + ~20 KB.
+ * With image input add the fusion K, V (fusion_layers * n_patches * (2 d + 8 H) bytes: 36 KB for
+ * tiny); the ViT's scratch (n_patches * (6 d + 8 H) + 12 patch^2 bytes) shares the KV cache's
+ * bytes and only adds the part by which it is larger. */
 size_t bitgen_arena_bytes(const bitgen_config *c);
 /* Validate the blob (bitgen_blob_open), find every model section, and carve the
  * arena. The weights stay where they are (flash); nothing is copied. */
@@ -428,6 +465,13 @@ int bitgen_mem_write(bitgen_model *m, const float *z, const float *key);
 int bitgen_mem_forget(bitgen_model *m, const float *z, const float *key);
 /* out[dim] = u^T B with L L^T u = w(key). */
 int bitgen_mem_read(bitgen_model *m, const float *key, float *out);
+/* Persistence: the memory is exactly (P [K*K], B [K*d], mem_count); save those
+ * (m->P, m->B, m->mem_count) and restore them with this. It copies P and B
+ * (unless they already are m->P / m->B, e.g. read from flash in place),
+ * recomputes L = chol(P) (bit-identical to the factor the writes left), and
+ * returns E_ARG (count outside [0, K]) or E_MEM_NOT_PD (P not positive
+ * definite: then the memory is reset to empty). */
+int bitgen_mem_restore(bitgen_model *m, const float *P, const float *B, int32_t count);
 
 /* ===================================================================== */
 /* 12. Tokenizer: byte-level BPE (the HF ByteLevel + BPE tokenizer)       */
@@ -460,6 +504,27 @@ int bitgen_encode(const bitgen_tokenizer *t, const char *text, size_t len, int32
 /* Append the bytes of ids to out (cap bytes, NUL-terminated); returns bytes written
  * (without the NUL) or E_TOKEN / E_OVERFLOW. */
 int bitgen_decode(const bitgen_tokenizer *t, const int32_t *ids, int n, char *out, size_t cap);
+
+/* ===================================================================== */
+/* 13. Image input: vision encoder and text->vision fusion               */
+/* ===================================================================== */
+/* The image: uint8 RGB [image_size][image_size][3], row-major, channels last
+ * (resize it to the model's image_size first). Pixel u -> float32
+ * (u / 255.0f) * 2.0f - 1.0f (as bitgen.data.pil_to_tensor + PatchEmbed);
+ * patches row-major, each patch's pixels in (y, x, channel) order.
+ * ViT: patch BitLinear + position embedding, then per block a bidirectional
+ * attention over all patches (no ALiBi; K, V int8 per (patch, head) as the
+ * text cache) and the squared-ReLU FFN. Then, once per image, each fusion
+ * layer's K, V of the image tokens are kept (int8 + float inv). Every text
+ * position, after text block first_fused + f (first_fused = n_layers -
+ * fusion_layers), then gets x = x + alpha_f * out(attention of q(x) over them).
+ * bitgen_set_image resets the stream (the ViT's scratch lives in the KV cache's
+ * RAM) and returns the pooled image features (mean over patches, sequential
+ * sums) in *pooled (may be NULL; valid until the next set_image); the image
+ * stays in use across bitgen_reset until bitgen_clear_image. bitgen_encode_text
+ * (memory keys and values) never uses the image. E_MODEL: a text-only blob. */
+int bitgen_set_image(bitgen_model *m, const uint8_t *rgb, const float **pooled);
+void bitgen_clear_image(bitgen_model *m);
 
 #ifdef __cplusplus
 }
