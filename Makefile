@@ -44,3 +44,5 @@ test: clean-check nbtest firmware-test
 train: venv
 	mkdir -p runs/default
 	$(BIN)/papermill nbs/train.ipynb runs/default/train.ipynb -k python3 --cwd nbs -p out_dir ../runs/default -p budget full
+	$(MAKE) -C firmware deps
+	$(BIN)/papermill nbs/deploy.ipynb runs/default/deploy.ipynb -k python3 --cwd nbs -p checkpoint ../runs/default/model -p model_size tiny -p out_dir ../firmware/include -p measure True

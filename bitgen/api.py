@@ -9,15 +9,15 @@ __all__ = ['WEIGHTS', 'CONFIG', 'MCU_DATASHEET', 'DEFAULT_PROMPTS', 'check_check
            'RSSSampler', 'mcu_energy_estimate', 'benchmark', 'robot_bar', 'robot_dashboard', 'memory_figure',
            'memory_dashboard', 'attention_maps', 'attention_dashboard']
 
-# %% ../nbs/13_api.ipynb #2ccd3677
+# %% ../nbs/13_api.ipynb #03fe19c7
 import json, math, os, resource, struct, threading, time
 from pathlib import Path
 import torch, torch.nn.functional as F
 from .model import BitGenConfig, BitGenModel
 from .tokenizer import load_tokenizer
-from .reasoning import check_format, parse_answer
+from .reasoning import check_format, parse_answer, MAX_REASONING_TOKENS
 
-# %% ../nbs/13_api.ipynb #70aaa92a
+# %% ../nbs/13_api.ipynb #86815c48
 WEIGHTS, CONFIG = 'model.safetensors', 'config.json'
 _EXPECT = f"expected a folder written by save_pretrained (holding {CONFIG} + {WEIGHTS}), e.g. a training run's out_dir/model"
 
@@ -45,7 +45,7 @@ def _check_safetensors(path: Path):
     if not ok: raise ValueError(f"{path}: not a safetensors file (it looks like {_sniff(path)}); {_EXPECT}. "
                                 "Pickled checkpoints are refused: re-save with model.save_pretrained(folder)")
 
-# %% ../nbs/13_api.ipynb #d057c0fd
+# %% ../nbs/13_api.ipynb #bd667bd8
 def check_checkpoint(path) -> Path:
     "The checkpoint folder for `path` (a save_pretrained folder or a run's out_dir); a clear error if it is not one."
     p = Path(path)
@@ -64,7 +64,7 @@ def check_checkpoint(path) -> Path:
     _check_safetensors(p / WEIGHTS)
     return p
 
-# %% ../nbs/13_api.ipynb #3b95300a
+# %% ../nbs/13_api.ipynb #f7457fbb
 class BitGen:
     "High-level BitGen: load, caption/retrieve, select robots, generate, edit facts, benchmark."
     def __init__(self, model_size: str = 'tiny', device: str = 'cpu', tokenizer=None, seed: int = 0, **config):
@@ -82,7 +82,7 @@ class BitGen:
         c = self.config
         return f"BitGen({c.model_size}: d={c.embed_dim}, L={c.num_layers}, H={c.num_heads}, checkpoint={self.checkpoint})"
 
-# %% ../nbs/13_api.ipynb #7ccc895c
+# %% ../nbs/13_api.ipynb #85934756
 def load_checkpoint(self: BitGen, path):
     "Load weights (+ tokenizer if present) from a save_pretrained folder or a run's out_dir; returns self."
     p = check_checkpoint(path)
@@ -101,7 +101,7 @@ def from_pretrained(cls, path, device: str = 'cpu'):
     return obj.load_checkpoint(p)
 BitGen.load_checkpoint, BitGen.from_pretrained = load_checkpoint, from_pretrained
 
-# %% ../nbs/13_api.ipynb #6af34424
+# %% ../nbs/13_api.ipynb #7071097c
 def _check_prompt(prompt, what: str = 'prompt') -> str:
     if not isinstance(prompt, str): raise TypeError(f"{what} must be a str, got {type(prompt).__name__}")
     if not prompt.strip(): raise ValueError(f"{what} is empty: pass some text, e.g. 'Pick up heavy boxes from the floor'")
@@ -119,7 +119,7 @@ def decode(self: BitGen, ids) -> str:
     return self.tokenizer.decode([i for i in torch.as_tensor(ids).flatten().tolist() if i not in drop], skip_special_tokens=False)
 BitGen.encode, BitGen.decode = encode, decode
 
-# %% ../nbs/13_api.ipynb #132009d1
+# %% ../nbs/13_api.ipynb #5699dfaf
 def generate_text(self: BitGen, prompt: str, max_new_tokens: int = 64, temperature: float = 0.0, top_k: int = 0, seed: int | None = None) -> str:
     "Continue `prompt`: greedy at temperature 0, else top-k sampling (seeded when `seed` is given)."
     ids = self.encode(prompt)
@@ -129,7 +129,7 @@ def generate_text(self: BitGen, prompt: str, max_new_tokens: int = 64, temperatu
     return self.decode(new[0])
 BitGen.generate_text = generate_text
 
-# %% ../nbs/13_api.ipynb #64ccfdf6
+# %% ../nbs/13_api.ipynb #f7fc1e8d
 def image_tensor(self: BitGen, image) -> torch.Tensor:
     "Image as a float tensor [1,3,S,S] (S = config.image_size) from a path, PIL image or tensor."
     from PIL import Image
@@ -147,7 +147,7 @@ def image_tensor(self: BitGen, image) -> torch.Tensor:
     return x[None].to(self.device)
 BitGen.image_tensor = image_tensor
 
-# %% ../nbs/13_api.ipynb #c5c31919
+# %% ../nbs/13_api.ipynb #85ece345
 @torch.no_grad()
 def process_image_and_text(self: BitGen, image_or_path, prompt: str, max_new_tokens: int = 32) -> dict:
     "Caption / answer for (image, prompt) plus the ITC retrieval score (cosine of the image and prompt embeddings)."
@@ -159,7 +159,7 @@ def process_image_and_text(self: BitGen, image_or_path, prompt: str, max_new_tok
     return dict(answer=text, caption=text, retrieval_score=float((t * v).sum(-1)), prompt=prompt)
 BitGen.process_image_and_text = process_image_and_text
 
-# %% ../nbs/13_api.ipynb #bfc7c861
+# %% ../nbs/13_api.ipynb #2a4b9073
 def robots(self: BitGen) -> list[dict]:
     "The robots of data/robots.json, in the head's class order."
     if getattr(self, '_robots', None) is None:
@@ -169,7 +169,7 @@ def robots(self: BitGen) -> list[dict]:
 BitGen.robots = property(robots)
 
 @torch.no_grad()
-def select_robot_for_task(self: BitGen, text: str, reason: bool = True, max_reasoning_tokens: int = 96) -> dict:
+def select_robot_for_task(self: BitGen, text: str, reason: bool = True, max_reasoning_tokens: int = MAX_REASONING_TOKENS) -> dict:
     "dict(selected_robot, name, confidence, probabilities {id: p}, reasoning (compliant text or None), answer, steps)."
     ids = self.encode(text, 'task')
     out = self.model(ids)
@@ -186,7 +186,7 @@ def select_robot_for_task(self: BitGen, text: str, reason: bool = True, max_reas
     return res
 BitGen.select_robot_for_task = select_robot_for_task
 
-# %% ../nbs/13_api.ipynb #e3d3d9fb
+# %% ../nbs/13_api.ipynb #42993728
 @property
 def facts(self: BitGen):
     "The FactEditor bound to this model (created on first use)."
@@ -213,7 +213,7 @@ def reset_facts(self: BitGen):
     self.facts.reset(); return self
 BitGen.edit_fact, BitGen.forget_fact, BitGen.answer, BitGen.reset_facts = edit_fact, forget_fact, answer, reset_facts
 
-# %% ../nbs/13_api.ipynb #37c0a430
+# %% ../nbs/13_api.ipynb #302fe6fe
 def cpu_temperature():
     "Current CPU temperature in °C from psutil.sensors_temperatures(), or the string 'unavailable'."
     import psutil
@@ -224,7 +224,7 @@ def cpu_temperature():
         if vals: return round(max(vals), 1)
     return 'unavailable'
 
-# %% ../nbs/13_api.ipynb #5fa60a8a
+# %% ../nbs/13_api.ipynb #c8006d3b
 class RSSSampler:
     "Samples this process's RSS every `interval` s in a thread; .peak / .start in bytes."
     def __init__(self, interval: float = 0.005):
@@ -238,7 +238,7 @@ class RSSSampler:
     def __exit__(self, *exc):
         self._stop.set(); self.thread.join(); self.peak = max(self.peak, self.proc.memory_info().rss)
 
-# %% ../nbs/13_api.ipynb #0e72e1cf
+# %% ../nbs/13_api.ipynb #aaa5466f
 MCU_DATASHEET = {   # run-mode supply current per MHz at VDD, from the ST datasheets / product pages (check your part)
     'qemu-m4': dict(part='STM32F405 (Cortex-M4F, 168 MHz)', ua_per_mhz=238.0, vdd=3.3,
                     source='ST STM32F405xx product page / DS8626: "238 µA/MHz" run mode, 168 MHz, from flash'),
@@ -270,7 +270,7 @@ def mcu_energy_estimate(deploy_results, target: str = 'qemu-m4', nj_per_instruct
                 energy_per_token_uJ=round(e * 1e6, 3), datasheet=ds,
                 assumption='about 1 cycle per instruction; energy = instructions x datasheet run-mode energy per cycle (a lower bound)')
 
-# %% ../nbs/13_api.ipynb #3beac968
+# %% ../nbs/13_api.ipynb #08ea6ce0
 DEFAULT_PROMPTS = ('Pick up heavy objects from the floor.', 'A small red circle left of a large blue square.',
                    'Deliver groceries along the sidewalk.', 'The inspection task is assigned to the')
 
@@ -317,7 +317,7 @@ def benchmark(self: BitGen, prompts=None, num_samples: int = 10, max_new_tokens:
     return res
 BitGen.benchmark = benchmark
 
-# %% ../nbs/13_api.ipynb #d483e307
+# %% ../nbs/13_api.ipynb #179c9588
 def _show(out, fig):
     "Replace the contents of an ipywidgets Output with a figure."
     from IPython.display import display, clear_output
@@ -348,7 +348,7 @@ def robot_dashboard(bg: BitGen, task: str = 'Pick up heavy objects from the floo
     box.update = update; update()
     return box
 
-# %% ../nbs/13_api.ipynb #989bab31
+# %% ../nbs/13_api.ipynb #22e188b3
 @torch.no_grad()
 def memory_figure(bg: BitGen, title: str = 'episodic memory'):
     "Plotly heatmap of the memory M [slots, d] plus slot usage, for the current episode."
@@ -381,7 +381,7 @@ def memory_dashboard(bg: BitGen, fact: str = 'The red drone charges at dock 7.',
     box.update = update; update()
     return box
 
-# %% ../nbs/13_api.ipynb #620bbd24
+# %% ../nbs/13_api.ipynb #7f9d3c0b
 @torch.no_grad()
 def attention_maps(bg: BitGen, text: str):
     "(tokens, attention maps per layer [H,T,T]) for `text`."

@@ -8,7 +8,7 @@ __all__ = ['SUITES', 'robot_accuracy', 'recall_at_k', 'retrieval', 'heldout_text
            'token_stream', 'streaming_perplexity', 'reasoning_compliance', 'evaluate', 'plot_robot_confusion',
            'plot_streaming', 'plot_retrieval']
 
-# %% ../nbs/11_metrics.ipynb #db30624b
+# %% ../nbs/11_metrics.ipynb #7044aa04
 import json, math, re, string, time
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -17,11 +17,11 @@ from tqdm.auto import tqdm
 from .data import (RobotTasks, ShapesWorld, FactEpisodes, collate, CAPTION_FAMILIES, COLOURS, SHAPES, NO_ANSWER,
                          SPLITS, load_robots)
 from .robots import confusion_matrix, per_robot_accuracy, plot_confusion
-from .reasoning import check_format, parse_answer
+from .reasoning import check_format, parse_answer, MAX_REASONING_TOKENS
 from .attention import SinkKVCache
 from .fusion import sample_hard_negatives
 
-# %% ../nbs/11_metrics.ipynb #03fd0c8f
+# %% ../nbs/11_metrics.ipynb #ee16ea0c
 @contextmanager
 def _eval_mode(*models):
     "Put `models` (Nones skipped) in eval mode under no_grad; restore their training flags afterwards."
@@ -45,7 +45,7 @@ def _chunks(n: int, size: int):
     "Index ranges [i, i+size) covering range(n)."
     return [range(i, min(i + size, n)) for i in range(0, n, size)]
 
-# %% ../nbs/11_metrics.ipynb #52ed9c34
+# %% ../nbs/11_metrics.ipynb #567121d4
 def _check_count(name: str, n, lo: int = 1, hi: int | None = None, what: str = ''):
     "ValueError unless `n` is an int in [lo, hi]."
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)): raise TypeError(f"{name} must be an int, got {type(n).__name__}")
@@ -56,7 +56,7 @@ def _check_count(name: str, n, lo: int = 1, hi: int | None = None, what: str = '
 def _check_split(split: str):
     if split not in SPLITS: raise ValueError(f"split={split!r} is not one of {SPLITS}")
 
-# %% ../nbs/11_metrics.ipynb #b8f5d688
+# %% ../nbs/11_metrics.ipynb #7b9d0e57
 def robot_accuracy(model, tok, split: str = 'test', n_per_robot: int = 25, seed: int = 0, batch_size: int = 64,
                    progress: bool = True) -> dict:
     "Top-1 robot selection on held-out phrasings: accuracy, per-robot accuracy and the confusion matrix."
@@ -75,7 +75,7 @@ def robot_accuracy(model, tok, split: str = 'test', n_per_robot: int = 25, seed:
                 robot_per_robot=dict(zip(ids_, per_robot_accuracy(y_true, y_pred, R))), robot_confusion=cm.tolist(),
                 robot_labels=ids_, robot_y_true=y_true, robot_y_pred=y_pred)
 
-# %% ../nbs/11_metrics.ipynb #69c32974
+# %% ../nbs/11_metrics.ipynb #1c46510c
 def recall_at_k(sim: torch.Tensor, ks=(1, 5)) -> dict:
     "R@k both ways for a square similarity [texts, images] whose matches are on the diagonal (ties count as misses)."
     if sim.ndim != 2 or sim.shape[0] != sim.shape[1]: raise ValueError(f"sim must be square [n, n] with matches on the diagonal, got {tuple(sim.shape)}")
@@ -86,7 +86,7 @@ def recall_at_k(sim: torch.Tensor, ks=(1, 5)) -> dict:
     for k in ks: out[f't2i_r{k}'], out[f'i2t_r{k}'] = float((rank_t2i < k).double().mean()), float((rank_i2t < k).double().mean())
     return out
 
-# %% ../nbs/11_metrics.ipynb #8e929562
+# %% ../nbs/11_metrics.ipynb #192744f0
 def _temperature(model) -> float:
     t = getattr(getattr(model, 'itc', None), 'temperature', None)
     return float(t) if t is not None else 1.0
@@ -129,7 +129,7 @@ def _itm_accuracy(model, ids_all, mask_all, image_h, sim, seed, batch_size) -> d
     pos, neg = float(ok[:n].mean()), float(ok[n:].mean())
     return dict(itm_accuracy=float(ok.mean()), itm_pos_acc=pos, itm_neg_acc=neg, itm_balanced_acc=(pos + neg) / 2)
 
-# %% ../nbs/11_metrics.ipynb #b7017a4f
+# %% ../nbs/11_metrics.ipynb #e68fc061
 def heldout_texts(split: str = 'val', n: int = 200, seed: int = 0) -> list[str]:
     "n held-out texts: alternately a ShapesWorld caption and a robot task (with its reasoning trace every other time)."
     _check_split(split); _check_count('n', n)
@@ -139,7 +139,7 @@ def heldout_texts(split: str = 'val', n: int = 200, seed: int = 0) -> list[str]:
     tasks = [t['text'] if i % 2 else f"{t['text']} {t['reasoning_target']}" for i, t in ((i, rt[i]) for i in range(n // 2))]
     return [x for pair in zip(caps, tasks + ['']) for x in pair if x][:n]
 
-# %% ../nbs/11_metrics.ipynb #dca67c11
+# %% ../nbs/11_metrics.ipynb #c7c2ce53
 def perplexity(model, tok, texts: list[str], batch_size: int = 32, max_len: int = 128, progress: bool = True) -> dict:
     "Perplexity, mean NLL (nats) and next-token accuracy of `model` on `texts` (each as `<bos> text <eos>`)."
     if isinstance(texts, str) or not len(texts): raise ValueError("texts must be a non-empty list of strings (wrap one text as [text])")
@@ -153,14 +153,14 @@ def perplexity(model, tok, texts: list[str], batch_size: int = 32, max_len: int 
             hits += int((logits.argmax(-1) == tgt)[m].sum()); count += int(m.sum())
     return dict(ppl=math.exp(nll / count), nll=nll / count, token_acc=hits / count, n_tokens=count)
 
-# %% ../nbs/11_metrics.ipynb #57caac3c
+# %% ../nbs/11_metrics.ipynb #04bfc309
 def quantisation_ratio(model, fp32_model, tok, texts: list[str], **kw) -> dict:
     "Validation perplexity of the ternary model divided by that of its fp32 twin."
     if fp32_model is None: raise ValueError("quantisation_ratio needs fp32_model: the fp32 twin trained on the same budget")
     a, b = perplexity(model, tok, texts, **kw), perplexity(fp32_model, tok, texts, **kw)
     return dict(quant_ppl_ratio=a['ppl'] / b['ppl'], ppl_ternary=a['ppl'], ppl_fp32=b['ppl'])
 
-# %% ../nbs/11_metrics.ipynb #845ad885
+# %% ../nbs/11_metrics.ipynb #7cc49386
 def generate_texts(model, tok, prompts: list[list[int]], images=None, max_new_tokens: int = 32, batch_size: int = 32,
                    progress: bool = False, desc: str = 'generate') -> list[str]:
     "Greedy continuation of each prompt (token id lists), batched by prompt length; text up to <eos>, specials kept."
@@ -177,7 +177,7 @@ def generate_texts(model, tok, prompts: list[list[int]], images=None, max_new_to
                 outs[i] = tok.decode(row[:row.index(eos)] if eos in row else row, skip_special_tokens=False)
     return outs
 
-# %% ../nbs/11_metrics.ipynb #365a2339
+# %% ../nbs/11_metrics.ipynb #b336b630
 def attribute_hits(caption: str, objects: list[dict]) -> list[dict]:
     "Per object: whether its colour, its shape, both, and the bound phrase 'colour shape' occur in `caption`."
     c, out = caption.lower(), []
@@ -188,7 +188,7 @@ def attribute_hits(caption: str, objects: list[dict]) -> list[dict]:
         out.append(dict(colour=col, shape=shp, both=col and shp, bound=bound))
     return out
 
-# %% ../nbs/11_metrics.ipynb #26c31e7a
+# %% ../nbs/11_metrics.ipynb #de1038e9
 def caption_attribute_accuracy(model, tok, n_images: int = 100, split: str = 'test', seed: int = 0, max_new_tokens: int = 40,
                                prompt: str = '', batch_size: int = 50, n_examples: int = 4, progress: bool = True) -> dict:
     "Caption ShapesWorld images greedily from `<bos>` + prompt and score the objects whose colour and shape are mentioned."
@@ -202,7 +202,7 @@ def caption_attribute_accuracy(model, tok, n_images: int = 100, split: str = 'te
                 caption_shape_acc=frac('shape'), caption_n_images=n, caption_n_objects=len(hits),
                 caption_examples=[dict(index=i, generated=caps[i], reference=items[i]['text']) for i in range(min(n_examples, n))])
 
-# %% ../nbs/11_metrics.ipynb #63fdbb4b
+# %% ../nbs/11_metrics.ipynb #8039ddf7
 _PUNCT = str.maketrans('', '', string.punctuation)
 
 def normalise_answer(s: str) -> str:
@@ -213,7 +213,7 @@ def _score(pred, gold) -> list[bool]:
     if len(pred) != len(gold): raise ValueError(f"the editor returned {len(pred)} answers for {len(gold)} questions")
     return [normalise_answer(p) == normalise_answer(g) for p, g in zip(pred, gold)]
 
-# %% ../nbs/11_metrics.ipynb #b3f74e13
+# %% ../nbs/11_metrics.ipynb #ce100238
 def _default_editor(model, tok):
     try: from bitgen.facts import FactEditor
     except ImportError as e: raise ImportError("fact editing needs bitgen.facts (nbs/08b_facts.ipynb); export it, or pass editor=") from e
@@ -251,7 +251,7 @@ def fact_editing(model, tok, n_facts: int = 16, n_episodes: int = 20, split: str
         ed.reset()   # leave the model's memory empty
     return {f'fact_{k}': _mean(v) for k, v in s.items()} | dict(fact_n_episodes=n_episodes, fact_n_facts=n_facts)
 
-# %% ../nbs/11_metrics.ipynb #faab836d
+# %% ../nbs/11_metrics.ipynb #c1f574be
 def token_stream(tok, n_tokens: int, split: str = 'test', seed: int = 0) -> torch.Tensor:
     "Exactly `n_tokens` ids of held-out documents `<bos> text <eos>` back to back."
     ids, n = [], 64
@@ -260,7 +260,7 @@ def token_stream(tok, n_tokens: int, split: str = 'test', seed: int = 0) -> torc
         n *= 2
     return torch.tensor(ids[:n_tokens])
 
-# %% ../nbs/11_metrics.ipynb #e740b66f
+# %% ../nbs/11_metrics.ipynb #1f0d6bcc
 def _stream_nll(model, ids: torch.Tensor, caches: list, chunk: int, progress: bool, desc: str) -> torch.Tensor:
     "NLL of ids[1:] decoded incrementally through `caches`, `chunk` tokens at a time: [N-1]."
     logits = []
@@ -294,8 +294,8 @@ def streaming_perplexity(model, tok, window_multiple: int = 20, max_tokens: int 
     res['stream_curve'] = dict(position=[int(e[len(e) // 2]) for e in edges], **curves)
     return res
 
-# %% ../nbs/11_metrics.ipynb #98b30a4b
-def reasoning_compliance(model, tok, n: int = 64, split: str = 'test', seed: int = 0, max_new_tokens: int = 112,
+# %% ../nbs/11_metrics.ipynb #63fdcf76
+def reasoning_compliance(model, tok, n: int = 64, split: str = 'test', seed: int = 0, max_new_tokens: int = MAX_REASONING_TOKENS,
                          batch_size: int = 32, n_examples: int = 3, progress: bool = True) -> dict:
     "Format compliance of generated `<reasoning>…</reasoning><answer>…</answer>` traces, answer accuracy and Tiny-R1 steps."
     _check_split(split); _check_count('n', n)
@@ -314,7 +314,7 @@ def reasoning_compliance(model, tok, n: int = 64, split: str = 'test', seed: int
                 reasoning_expected_steps_mean=_mean(exp_steps), reasoning_n=n,
                 reasoning_examples=[dict(task=items[i]['text'], generated=gen[i]) for i in range(min(n_examples, n))])
 
-# %% ../nbs/11_metrics.ipynb #9b4a256b
+# %% ../nbs/11_metrics.ipynb #a6f18f0c
 SUITES = ('robots', 'retrieval', 'perplexity', 'captions', 'facts', 'streaming', 'reasoning', 'quantisation')
 
 def _jsonable(x):
@@ -351,7 +351,7 @@ def evaluate(model, tokenizer, n_eval: int = 200, seed: int = 0, fp32_model=None
         timing[s] = round(time.perf_counter() - t0, 2)
     return _jsonable(out | dict(skipped=skipped, eval_seconds=timing))
 
-# %% ../nbs/11_metrics.ipynb #b91e93b6
+# %% ../nbs/11_metrics.ipynb #5125c7e3
 def plot_robot_confusion(results: dict, title: str = 'robot confusion (test phrasings)'):
     "The robot confusion matrix of `robot_accuracy` / `evaluate` results (bitgen.robots.plot_confusion)."
     if 'robot_y_true' not in results: raise ValueError("results hold no robot figures: run the 'robots' suite")

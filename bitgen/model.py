@@ -7,14 +7,14 @@ __all__ = ['MODEL_SIZES', 'TRAIN_ONLY', 'BitGenConfig', 'quantize_rows', 'BitGen
            'encode_image', 'new_caches', 'run_text', 'forward', 'fused_features', 'generate', 'generate_uncached',
            'encode_text', 'size_table', 'flops_per_token']
 
-# %% ../nbs/08_model.ipynb #49f8ff75
+# %% ../nbs/08_model.ipynb #3eda9a9b
 from dataclasses import dataclass
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from transformers import PretrainedConfig, PreTrainedModel, AutoConfig, AutoModel
 from transformers.utils import ModelOutput
 
-# %% ../nbs/08_model.ipynb #7fc51317
+# %% ../nbs/08_model.ipynb #f9411fca
 MODEL_SIZES = {'nano': dict(embed_dim=64, num_layers=2, num_heads=2),
                'tiny': dict(embed_dim=128, num_layers=4, num_heads=4),
                'small': dict(embed_dim=256, num_layers=6, num_heads=8)}
@@ -38,7 +38,7 @@ class BitGenConfig(PretrainedConfig):
         super().__init__(**kwargs)
         self.check()
 
-# %% ../nbs/08_model.ipynb #de6d3a5d
+# %% ../nbs/08_model.ipynb #d789f7e7
 def _check(self: BitGenConfig):
     "Reject configs that cannot work, naming the field and the fix."
     d, H = self.embed_dim, self.num_heads
@@ -52,7 +52,7 @@ def _check(self: BitGenConfig):
     if self.num_sinks < 0: raise ValueError(f"num_sinks must be >= 0, got {self.num_sinks}")
 BitGenConfig.check = _check
 
-# %% ../nbs/08_model.ipynb #01ea770a
+# %% ../nbs/08_model.ipynb #7b0bb8a0
 from .quant import BitLinear, ste
 from .attention import Block, SinkKVCache
 from .vision import TinyViT, DinoAdapter
@@ -61,13 +61,13 @@ from .memory import EpisodicMemory
 from .reasoning import TinyR1
 from .robots import RobotHead
 
-# %% ../nbs/08_model.ipynb #ebf1ab88
+# %% ../nbs/08_model.ipynb #8bd95357
 def quantize_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Per-row absmax int8 quantisation of an embedding table: (int8 [V,d], scale [V,1])."
     scale = w.detach().abs().amax(-1, keepdim=True).clamp(min=1e-5) / 127.0
     return (w.detach() / scale).round().clamp(-127, 127).to(torch.int8), scale
 
-# %% ../nbs/08_model.ipynb #56fb152b
+# %% ../nbs/08_model.ipynb #91c95925
 @dataclass
 class BitGenOutput(ModelOutput):
     "What one forward pass returns."
@@ -83,7 +83,7 @@ class BitGenOutput(ModelOutput):
     attentions: list = None              # per layer [B, H, T, Tk], on request
     loss: torch.Tensor = None            # LM loss when labels are given
 
-# %% ../nbs/08_model.ipynb #aab03cfc
+# %% ../nbs/08_model.ipynb #58597849
 _SEED_ALIASES = {'memory_size': 'memory_slots', 'attention_sinks': 'num_sinks'}
 
 class BitGenModel(PreTrainedModel):
@@ -115,7 +115,7 @@ class BitGenModel(PreTrainedModel):
 
     def _init_weights(self, module): pass  # every submodule initialises itself in its constructor
 
-# %% ../nbs/08_model.ipynb #a574e004
+# %% ../nbs/08_model.ipynb #30c0a42e
 def _check_ids(self: BitGenModel, input_ids):
     if not torch.is_tensor(input_ids) or input_ids.dtype not in (torch.int64, torch.int32):
         raise TypeError(f"input_ids must be an integer tensor [batch, tokens], got {getattr(input_ids, 'dtype', type(input_ids).__name__)}")
@@ -125,7 +125,7 @@ def _check_ids(self: BitGenModel, input_ids):
                          "was the text encoded with a different tokenizer?")
 BitGenModel._check_ids = _check_ids
 
-# %% ../nbs/08_model.ipynb #bd8536a4
+# %% ../nbs/08_model.ipynb #ae123262
 def embed_tokens(self: BitGenModel, input_ids):
     "Token embeddings through the int8 per-row quantisation the device uses."
     self._check_ids(input_ids)
@@ -134,7 +134,7 @@ def embed_tokens(self: BitGenModel, input_ids):
     return F.embedding(input_ids, ste(w, q.to(w.dtype) * s))
 BitGenModel.embed_tokens = embed_tokens
 
-# %% ../nbs/08_model.ipynb #e3c75c93
+# %% ../nbs/08_model.ipynb #26e48484
 def encode_image(self: BitGenModel, image=None, image_features=None):
     "Image tokens [B,N,d] from pixels (tiny ViT) or precomputed DINOv2 features (adapter); None without either."
     if image is not None and image_features is not None: raise ValueError("pass image or image_features, not both")
@@ -143,7 +143,7 @@ def encode_image(self: BitGenModel, image=None, image_features=None):
     return None
 BitGenModel.encode_image = encode_image
 
-# %% ../nbs/08_model.ipynb #9034cd22
+# %% ../nbs/08_model.ipynb #8d748325
 def new_caches(self: BitGenModel) -> list:
     "One empty sink + window KV cache per layer."
     return [SinkKVCache(self.config.num_sinks, self.config.window) for _ in self.blocks]
@@ -164,7 +164,7 @@ def run_text(self: BitGenModel, input_ids, prefix=None, image_h=None, caches=Non
     return x, (x if first_fused == len(self.blocks) else unfused), maps
 BitGenModel.run_text = run_text
 
-# %% ../nbs/08_model.ipynb #6400fa71
+# %% ../nbs/08_model.ipynb #933202ef
 def forward(self: BitGenModel, input_ids, attention_mask=None, image=None, image_features=None, prefix=None,
             labels=None, caches=None, return_attn=False, robots=True, **kwargs) -> BitGenOutput:
     "The data flow of DESIGN.md: embed, (image), prefix, blocks with fusion, heads."
@@ -184,16 +184,17 @@ def forward(self: BitGenModel, input_ids, attention_mask=None, image=None, image
     return out
 BitGenModel.forward = forward
 
-# %% ../nbs/08_model.ipynb #3050684c
+# %% ../nbs/08_model.ipynb #24b79810
 def fused_features(self: BitGenModel, input_ids, attention_mask, image_h) -> torch.Tensor:
-    "Fused (text, image) pair features [B,d] for the ITM head."
+    "Fused (text, image) pair features [B,d] for the ITM head: text and image ITC embeddings, multiplied."
     h, _, _ = self.run_text(input_ids, image_h=image_h)
     v = image_h
     for xattn in self.v2t: v = xattn(v, h)[0]
-    return masked_mean(h, attention_mask) + v.mean(1)
+    t, i = self.itc.embed(masked_mean(h, attention_mask), v.mean(1))
+    return t * i
 BitGenModel.fused_features = fused_features
 
-# %% ../nbs/08_model.ipynb #02c28eea
+# %% ../nbs/08_model.ipynb #e5d27609
 @torch.no_grad()
 def generate(self: BitGenModel, input_ids, max_new_tokens: int = 32, prefix=None, image=None, image_features=None,
              temperature: float = 0.0, top_k: int = 0, eos_token_id: int | None = 2, generator=None) -> torch.Tensor:
@@ -216,7 +217,7 @@ def generate(self: BitGenModel, input_ids, max_new_tokens: int = 32, prefix=None
     return torch.stack(out, 1) if out else input_ids.new_zeros(len(input_ids), 0)
 BitGenModel.generate = generate
 
-# %% ../nbs/08_model.ipynb #fc53c517
+# %% ../nbs/08_model.ipynb #baab142f
 @torch.no_grad()
 def generate_uncached(self: BitGenModel, input_ids, max_new_tokens: int = 8, **kw) -> torch.Tensor:
     "Greedy decoding that recomputes the full sequence every step (a slow reference for tests)."
@@ -225,18 +226,18 @@ def generate_uncached(self: BitGenModel, input_ids, max_new_tokens: int = 8, **k
     return ids[:, input_ids.shape[1]:]
 BitGenModel.generate_uncached = generate_uncached
 
-# %% ../nbs/08_model.ipynb #ae6edfb6
+# %% ../nbs/08_model.ipynb #790aadd6
 AutoConfig.register('bitgen', BitGenConfig, exist_ok=True)
 AutoModel.register(BitGenConfig, BitGenModel, exist_ok=True)
 
-# %% ../nbs/08_model.ipynb #35122221
+# %% ../nbs/08_model.ipynb #730d3dfa
 def encode_text(self: BitGenModel, input_ids, attention_mask=None) -> torch.Tensor:
     "Memory vectors z [B,d] for short texts (fact keys, values, questions)."
     h, _, _ = self.run_text(input_ids)
     return self.memory.encode(h, attention_mask)
 BitGenModel.encode_text = encode_text
 
-# %% ../nbs/08_model.ipynb #e2075777
+# %% ../nbs/08_model.ipynb #1c6d8d30
 TRAIN_ONLY = ('itc', 'itm', 'v2t', 'dino')
 
 def size_table(model: BitGenModel) -> list[dict]:
@@ -250,7 +251,7 @@ def size_table(model: BitGenModel) -> list[dict]:
                          packed_bytes=tern // 4 + emb + 4 * (total - tern - emb), exported=name not in TRAIN_ONLY))
     return rows
 
-# %% ../nbs/08_model.ipynb #2748c468
+# %% ../nbs/08_model.ipynb #bb6e8ae9
 from torch.utils.flop_counter import FlopCounterMode
 
 @torch.no_grad()
