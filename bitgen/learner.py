@@ -8,7 +8,7 @@ __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'Float
            'validate', 'save_checkpoint', 'load_checkpoint', 'fit', 'ddp_gradients', 'cpu_temperature', 'Monitor',
            'log_figures', 'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
 
-# %% ../nbs/10_learner.ipynb #338e6237
+# %% ../nbs/10_learner.ipynb #df3ec5d1
 import json, math, os, random, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -20,7 +20,7 @@ from .data import ShapesWorld, RobotTasks, FactEpisodes, collate
 from .fusion import sample_hard_negatives
 from .facts import fact_episode_loss
 
-# %% ../nbs/10_learner.ipynb #654200e7
+# %% ../nbs/10_learner.ipynb #7ccfc53e
 TASK_OBJECTIVES = ('lm_caption', 'itc', 'itm', 'lm_task', 'lm_reasoning', 'robot', 'facts')
 REGULARISERS = {'memory_kl': 1e-3, 'ponder': 1e-2}
 
@@ -69,7 +69,7 @@ class LearnerConfig:
         if self.device not in ('auto', 'cpu', 'cuda'): raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         return self
 
-# %% ../nbs/10_learner.ipynb #38c0a7cd
+# %% ../nbs/10_learner.ipynb #15837611
 class FloatLinear(nn.Linear):
     "The fp32 twin of BitLinear: the same RMSNorm (learnable gain) followed by a plain float nn.Linear."
     def __init__(self, in_features, out_features, bias=False, eps=1e-5, device=None, dtype=None):
@@ -93,7 +93,7 @@ def make_fp32_twin(model: BitGenModel) -> BitGenModel:
     swap(twin); twin.embed_tokens = types.MethodType(_float_embed, twin); twin.is_fp32_twin = True
     return twin
 
-# %% ../nbs/10_learner.ipynb #a96139e9
+# %% ../nbs/10_learner.ipynb #d27b5071
 class UncertaintyWeighting(nn.Module):
     "Kendall et al. weighting: total = Σ exp(-s_i) L_i + s_i over task objectives (s_i learned, clamped); fixed weights for regularisers."
     def __init__(self, names, mode: str = 'uncertainty', regularisers: dict = REGULARISERS, s_range=(-2.0, 4.0)):
@@ -113,7 +113,7 @@ class UncertaintyWeighting(nn.Module):
                 total = total + (torch.exp(-s) * losses[n] + s if self.mode == 'uncertainty' else losses[n])
         return total + sum(w * losses[n] for n, w in self.reg.items() if n in losses)
 
-# %% ../nbs/10_learner.ipynb #508be683
+# %% ../nbs/10_learner.ipynb #7125b19e
 def schedule(step: int, c: LearnerConfig) -> tuple[float, float]:
     "(lr, weight_decay) at optimiser step `step`."
     cut = int(c.cut_frac * c.steps)
@@ -122,7 +122,7 @@ def schedule(step: int, c: LearnerConfig) -> tuple[float, float]:
     frac = (step - cut) / max(1, c.steps - cut)
     return c.lr * c.stage2_lr * max(0.0, 1 - frac), 0.0
 
-# %% ../nbs/10_learner.ipynb #d2cf63cf
+# %% ../nbs/10_learner.ipynb #bcaa8ea8
 SOURCES = {'shapes': 0, 'robots': 1, 'facts': 2}
 
 def batch_indices(n: int, step: int, batch: int, seed: int, source: str) -> list[int]:
@@ -135,7 +135,7 @@ def batch_indices(n: int, step: int, batch: int, seed: int, source: str) -> list
         take = perm[off:off + batch - len(out)].tolist(); out += take; pos += len(take)
     return out
 
-# %% ../nbs/10_learner.ipynb #f15cb347
+# %% ../nbs/10_learner.ipynb #f3ebfc77
 class Learner:
     "Multi-objective BitGen trainer (single process, accelerate launch / DDP, notebook_launcher)."
     def __init__(self, config: LearnerConfig, tokenizer, out_dir=None, model: BitGenModel | None = None, log_fn=None):
@@ -157,7 +157,7 @@ class Learner:
         self.step, self.best_val, self.bad_vals, self.history, self.val_history, self.log_fn = 0, float('inf'), 0, [], [], log_fn
         self.stopped = None
 
-# %% ../nbs/10_learner.ipynb #41f9af1e
+# %% ../nbs/10_learner.ipynb #f61d7eb9
 def _make_optimizer(self: Learner):
     "AdamW; no weight decay on norms, gains, embeddings, biases, log-variances and other 1-d parameters."
     decay, no_decay = [], []
@@ -179,7 +179,7 @@ def _make_data(self: Learner):
                          facts=FactEpisodes('val', n=v(c.n_episodes), seed=s, max_facts=mf))
 Learner._make_optimizer, Learner._make_data = _make_optimizer, _make_data
 
-# %% ../nbs/10_learner.ipynb #ec6f0ee2
+# %% ../nbs/10_learner.ipynb #af9e5235
 def get_batches(self: Learner, step: int, sets=None, batch=None, fact_batch=None) -> dict:
     "This rank's shapes / robots / facts batches at `step`."
     sets = sets or self.train_sets; c = self.c; out = {}
@@ -194,7 +194,7 @@ def get_batches(self: Learner, step: int, sets=None, batch=None, fact_batch=None
     return out
 Learner.get_batches = get_batches
 
-# %% ../nbs/10_learner.ipynb #2be6dbaa
+# %% ../nbs/10_learner.ipynb #8e119260
 def compute_losses(self: Learner, batches: dict) -> dict:
     "Every enabled objective's loss on one set of batches (dict name -> scalar tensor)."
     m, want, L, dev = self.model, set(self.c.objectives), {}, self.device
@@ -232,7 +232,7 @@ def compute_losses(self: Learner, batches: dict) -> dict:
     return L
 Learner.compute_losses = compute_losses
 
-# %% ../nbs/10_learner.ipynb #971c26bb
+# %% ../nbs/10_learner.ipynb #d1977393
 def _autocast(self: Learner):
     return torch.autocast('cuda', dtype=torch.bfloat16) if self.acc.mixed_precision == 'bf16' else torch.autocast('cpu', enabled=False)
 
@@ -254,7 +254,7 @@ def backward_step(self: Learner, step: int) -> dict:
     return logs
 Learner._autocast, Learner.backward_step = _autocast, backward_step
 
-# %% ../nbs/10_learner.ipynb #fba5196a
+# %% ../nbs/10_learner.ipynb #36befd80
 def train_step(self: Learner) -> dict:
     "One optimiser step: backward, clip, schedule, AdamW; returns the step's log record."
     t0 = time.perf_counter(); lr, wd = schedule(self.step, self.c)
@@ -270,7 +270,7 @@ def train_step(self: Learner) -> dict:
     return rec
 Learner.train_step = train_step
 
-# %% ../nbs/10_learner.ipynb #44730c16
+# %% ../nbs/10_learner.ipynb #51dcfb4f
 @torch.no_grad()
 def validate(self: Learner, n_batches: int = 2) -> dict:
     "Mean objective losses on the validation sets; tracks the best and the early-stopping counter."
@@ -290,7 +290,7 @@ def validate(self: Learner, n_batches: int = 2) -> dict:
     return rec
 Learner.validate = validate
 
-# %% ../nbs/10_learner.ipynb #8a538a32
+# %% ../nbs/10_learner.ipynb #fdd4a550
 def _atomic_dir(target: Path, fill):
     "Write a folder atomically: fill(tmp) then rename over `target`."
     target = Path(target); target.parent.mkdir(parents=True, exist_ok=True)
@@ -305,7 +305,7 @@ def _atomic_dir(target: Path, fill):
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/10_learner.ipynb #0043a28d
+# %% ../nbs/10_learner.ipynb #e69d4374
 def _opt_tensors(self: Learner) -> tuple[dict, dict]:
     "Optimizer + weighting + RNG state as (tensors, json)."
     sd = self.opt.state_dict(); T = {}
@@ -333,7 +333,7 @@ def save_checkpoint(self: Learner, path) -> Path | None:
     return _atomic_dir(Path(path), fill)
 Learner._opt_tensors, Learner.save_checkpoint = _opt_tensors, save_checkpoint
 
-# %% ../nbs/10_learner.ipynb #af0cc960
+# %% ../nbs/10_learner.ipynb #5ebb22ab
 def load_checkpoint(self: Learner, path) -> 'Learner':
     "Restore weights, optimizer, weighting, RNG and counters from a checkpoint folder (tensors via safetensors only)."
     path = Path(path)
@@ -359,7 +359,7 @@ def load_checkpoint(self: Learner, path) -> 'Learner':
     return self
 Learner.load_checkpoint = load_checkpoint
 
-# %% ../nbs/10_learner.ipynb #e710b4eb
+# %% ../nbs/10_learner.ipynb #b5832cc1
 def fit(self: Learner, steps: int | None = None, monitor=None, progress: bool = True) -> dict:
     "Train to `steps` (default config.steps); returns a summary."
     from tqdm.auto import tqdm
@@ -395,7 +395,7 @@ def _replan(self: Learner, end: int, start: int, elapsed: float) -> int:
 Learner._replan = _replan
 Learner.fit = fit
 
-# %% ../nbs/10_learner.ipynb #4a73eac4
+# %% ../nbs/10_learner.ipynb #02e41863
 def _ddp_worker(rank: int, world: int, port: int, cfg_json: str, out: str):
     "One rank of a gloo CPU run: first-step gradients saved by rank 0."
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
@@ -418,7 +418,7 @@ def ddp_gradients(config: LearnerConfig, world: int = 2) -> dict:
         mp.start_processes(worker, args=(world, port, json.dumps(asdict(config)), out), nprocs=world, join=True, start_method='spawn')
         return load_file(out)
 
-# %% ../nbs/10_learner.ipynb #e8bdcac5
+# %% ../nbs/10_learner.ipynb #13f0e513
 def cpu_temperature() -> float | None:
     "Hottest CPU sensor reading in °C, or None where the host exposes none."
     try:
@@ -446,7 +446,7 @@ class Monitor:
                                                    measure_power_secs=15)
             self.tracker.start()
 
-# %% ../nbs/10_learner.ipynb #a3309e91
+# %% ../nbs/10_learner.ipynb #4b60ecdd
 def _before_step(self: Monitor, lrn: Learner):
     "Temperature check (pause above max_temp) and, on the first step, the FLOP counter."
     t = cpu_temperature(); self.temps.append(t)
@@ -468,7 +468,7 @@ def _after_val(self: Monitor, lrn: Learner, rec: dict):
     if self.run: self.run.log({k: v for k, v in rec.items() if isinstance(v, (int, float))}, step=lrn.step)
 Monitor.before_step, Monitor.after_step, Monitor.after_val = _before_step, _after_step, _after_val
 
-# %% ../nbs/10_learner.ipynb #f2fd72ed
+# %% ../nbs/10_learner.ipynb #4b92caf4
 def log_figures(self: Monitor, figures: dict, step: int | None = None):
     "Log matplotlib / plotly figures to wandb (as images / html)."
     if not self.run: return
@@ -488,7 +488,7 @@ def finish(self: Monitor, steps: int | None = None) -> dict:
     return out
 Monitor.log_figures, Monitor.finish = log_figures, finish
 
-# %% ../nbs/10_learner.ipynb #bf8e3831
+# %% ../nbs/10_learner.ipynb #0ea9b404
 def plot_losses(history: list[dict], val_history: list[dict] = (), names=TASK_OBJECTIVES + tuple(REGULARISERS)):
     "Loss curves per objective (log scale, smoothed) and validation loss; returns the figure."
     import matplotlib.pyplot as plt, pandas as pd
@@ -509,7 +509,7 @@ def plot_weights(history: list[dict]):
     ax.set(yscale='log', xlabel='step', ylabel='weight', title='loss weights (uncertainty weighting)'); ax.legend(fontsize=7, ncol=2)
     return fig
 
-# %% ../nbs/10_learner.ipynb #29e7ce6f
+# %% ../nbs/10_learner.ipynb #8083ab42
 def push_to_hub(model_dir, repo_id: str, results: dict | None = None, private: bool = True) -> str:
     "Upload `model_dir` (save_pretrained output) with a model card to `repo_id`; needs HF_TOKEN."
     token = os.environ.get('HF_TOKEN')
