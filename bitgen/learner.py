@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
            'schedule', 'batch_indices', 'Learner', 'get_batches', 'compute_losses', 'backward_step', 'train_step',
-           'validate', 'save_checkpoint', 'load_checkpoint', 'fit', 'ddp_gradients', 'cpu_temperature', 'Monitor',
-           'log_figures', 'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
+           'validate', 'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit', 'ddp_gradients',
+           'cpu_temperature', 'Monitor', 'log_figures', 'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
 
 # %% ../nbs/10_learner.ipynb #df3ec5d1
 import json, math, os, random, shutil, tempfile, time, warnings
@@ -17,6 +17,7 @@ from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm
 from .data import ShapesWorld, RobotTasks, FactEpisodes, collate
+from .robots import per_robot_accuracy
 from .fusion import sample_hard_negatives
 from .facts import fact_episode_loss
 
@@ -283,12 +284,26 @@ def validate(self: Learner, n_batches: int = 2) -> dict:
     val = sum(v for k, v in acc.items() if k in TASK_OBJECTIVES)
     lm = [acc[k] for k in ('lm_caption', 'lm_task') if k in acc]
     rec = dict(step=self.step, val_loss=val, val_ppl=math.exp(sum(lm) / len(lm)) if lm else float('nan'), **{f'val_{k}': v for k, v in acc.items()})
+    if 'robot' in self.c.objectives: rec['val_per_robot'] = self.robot_val_accuracy()
     rec['improved'] = val < self.best_val
     if rec['improved']: self.best_val, self.bad_vals = val, 0
     else: self.bad_vals += 1
     self.val_history.append(rec)
     return rec
 Learner.validate = validate
+
+# %% ../nbs/10_learner.ipynb #9b272045
+@torch.no_grad()
+def robot_val_accuracy(self: Learner, batch_size: int = 64) -> dict:
+    "Top-1 robot choice per robot id on the whole robot validation set (NaN for a robot with no example)."
+    ds, m = self.val_sets['robots'], self.model; was_training = m.training; m.eval(); ys, ps = [], []
+    for lo in range(0, len(ds), batch_size):
+        items = [ds[j] for j in range(lo, min(lo + batch_size, len(ds)))]
+        b = collate(items, self.tok, max_len=m.config.max_len)
+        ps += m(b['input_ids'].to(self.device), b['attention_mask'].to(self.device)).robot_logits.argmax(-1).tolist(); ys += b['robot_label'].tolist()
+    m.train(was_training)
+    return {r['id']: a for r, a in zip(ds.robots, per_robot_accuracy(ys, ps, len(ds.robots)))}
+Learner.robot_val_accuracy = robot_val_accuracy
 
 # %% ../nbs/10_learner.ipynb #fdd4a550
 def _atomic_dir(target: Path, fill):
