@@ -17,7 +17,7 @@ from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm
 from .data import ShapesWorld, RobotTasks, FactEpisodes, collate
-from .robots import per_robot_accuracy
+from .metrics import robot_accuracy
 from .fusion import sample_hard_negatives
 from .facts import fact_episode_loss
 
@@ -293,16 +293,10 @@ def validate(self: Learner, n_batches: int = 2) -> dict:
 Learner.validate = validate
 
 # %% ../nbs/10_learner.ipynb #9b272045
-@torch.no_grad()
-def robot_val_accuracy(self: Learner, batch_size: int = 64) -> dict:
+def robot_val_accuracy(self: Learner) -> dict:
     "Top-1 robot choice per robot id on the whole robot validation set (NaN for a robot with no example)."
-    ds, m = self.val_sets['robots'], self.model; was_training = m.training; m.eval(); ys, ps = [], []
-    for lo in range(0, len(ds), batch_size):
-        items = [ds[j] for j in range(lo, min(lo + batch_size, len(ds)))]
-        b = collate(items, self.tok, max_len=m.config.max_len)
-        ps += m(b['input_ids'].to(self.device), b['attention_mask'].to(self.device)).robot_logits.argmax(-1).tolist(); ys += b['robot_label'].tolist()
-    m.train(was_training)
-    return {r['id']: a for r, a in zip(ds.robots, per_robot_accuracy(ys, ps, len(ds.robots)))}
+    ds = self.val_sets['robots']   # bitgen.metrics.robot_accuracy rebuilds this same set from (split, n_per_robot, seed)
+    return robot_accuracy(self.model, self.tok, 'val', n_per_robot=len(ds) // len(ds.robots), seed=self.c.seed, progress=False)['robot_per_robot']
 Learner.robot_val_accuracy = robot_val_accuracy
 
 # %% ../nbs/10_learner.ipynb #fdd4a550
