@@ -546,7 +546,7 @@ class FactEpisode:
     triples: list[tuple[str, str, str]]               # (subject, relation id, object) per fact
     questions: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)    # 'train' | 'paraphrase' | 'neighbour'
+    kinds: list[str] = field(default_factory=list)    # 'train' | 'paraphrase' | 'neighbour' | 'neighbour_paraphrase'
     fact_index: list[int] = field(default_factory=list)  # fact asked about; -1 for neighbours
     def select(self, *kinds: str) -> tuple[list[str], list[str]]:
         "Questions and answers of the given kinds."
@@ -581,8 +581,9 @@ def make_fact_episode(rng, k: int, relations=None, split: str = 'train', n_neigh
             if ' '.join(nb) not in used: break
         else: continue
         used.add(' '.join(nb))
-        ep.questions.append(_pick(rng, rel['questions']).format(subject=' '.join(nb))); ep.answers.append(NO_ANSWER)
-        ep.kinds.append('neighbour'); ep.fact_index.append(-1)
+        qi = int(rng.integers(len(rel['questions'])))
+        ep.questions.append(rel['questions'][qi].format(subject=' '.join(nb))); ep.answers.append(NO_ANSWER)
+        ep.kinds.append('neighbour' if qi == 0 else 'neighbour_paraphrase'); ep.fact_index.append(-1)
     return ep
 
 # %% ../nbs/09_data.ipynb #fca6af11

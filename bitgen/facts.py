@@ -162,7 +162,7 @@ def fact_episode_loss(model, tokenizer, episodes, device=None, kl_weight: float 
                       temperature: float = 0.1, kinds=('train', 'neighbour')) -> dict:
     "Loss of a batch of fact episodes: dict(loss, lm, nce, kl, acc, n_questions) (see the list above)."
     eps = _episodes(episodes); device = device or next(model.parameters()).device
-    if 'paraphrase' in kinds: raise ValueError("paraphrases are held out for evaluation; train on ('train', 'neighbour') only")
+    if any('paraphrase' in k for k in kinds): raise ValueError("paraphrases are held out for evaluation; train on ('train', 'neighbour') only")
     facts = [[parse_fact(s) for s in e.facts] for e in eps]; sizes = [len(f) for f in facts]
     kv = encode_texts(model, tokenizer, [f.key_text for fs in facts for f in fs] + [f.value_text for fs in facts for f in fs])
     n = sum(sizes); keys, kmask = _pad_group(kv[:n], sizes); vals, _ = _pad_group(kv[n:], sizes)
