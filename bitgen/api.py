@@ -15,7 +15,7 @@ from pathlib import Path
 import torch, torch.nn.functional as F
 from .model import BitGenConfig, BitGenModel
 from .tokenizer import load_tokenizer
-from .reasoning import check_format, parse_answer, MAX_REASONING_TOKENS
+from .reasoning import check_format, parse_answer, MAX_REASONING_TOKENS, ReasoningFormat
 
 # %% ../nbs/13_api.ipynb #86815c48
 WEIGHTS, CONFIG = 'model.safetensors', 'config.json'
@@ -179,7 +179,9 @@ def select_robot_for_task(self: BitGen, text: str, reason: bool = True, max_reas
                reasoning=None, answer=None, steps=int(out.reasoning['steps'][0]))
     if reason:
         start = self.tokenizer.convert_tokens_to_ids('<reasoning>')
-        new = self.model.generate(torch.cat([ids, ids.new_tensor([[start]])], 1), max_reasoning_tokens, eos_token_id=self.tokenizer.eos_token_id)
+        fmt = ReasoningFormat(self.tokenizer, self.model.config.vocab_size, max_reasoning_tokens)   # the trace always parses
+        new = self.model.generate(torch.cat([ids, ids.new_tensor([[start]])], 1), max_reasoning_tokens,
+                                  eos_token_id=self.tokenizer.eos_token_id, logits_processor=fmt)
         txt = '<reasoning>' + self.decode(new[0])
         txt = txt[:txt.index('</answer>') + len('</answer>')] if '</answer>' in txt else txt
         if check_format(txt): res.update(reasoning=txt, answer=parse_answer(txt))

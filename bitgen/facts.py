@@ -50,9 +50,9 @@ def parse_fact(sentence: str, relations=None) -> Fact:
 ANSWER_OPEN, ANSWER_CLOSE = '<answer>', '</answer>'
 
 def question_prompt(question: str) -> str:
-    "The text the decoder continues to answer `question`."
+    "The text the decoder continues to answer `question` (after the readout prefix): `<answer>`, whatever the wording."
     if not isinstance(question, str) or not question.strip(): raise ValueError(f"a question must be a non-empty str, got {question!r}")
-    return f"{question.strip()}{ANSWER_OPEN}"
+    return ANSWER_OPEN
 
 def answer_target(answer: str) -> str:
     "The continuation the decoder is trained to write after the prompt."

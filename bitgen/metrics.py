@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .data import (RobotTasks, ShapesWorld, FactEpisodes, collate, CAPTION_FAMILIES, COLOURS, SHAPES, NO_ANSWER,
                          SPLITS, load_robots)
 from .robots import confusion_matrix, per_robot_accuracy, plot_confusion
-from .reasoning import check_format, parse_answer, MAX_REASONING_TOKENS
+from .reasoning import check_format, parse_answer, MAX_REASONING_TOKENS, ReasoningFormat
 from .attention import SinkKVCache
 from .fusion import sample_hard_negatives
 
@@ -162,7 +162,7 @@ def quantisation_ratio(model, fp32_model, tok, texts: list[str], **kw) -> dict:
 
 # %% ../nbs/11_metrics.ipynb #7cc49386
 def generate_texts(model, tok, prompts: list[list[int]], images=None, max_new_tokens: int = 32, batch_size: int = 32,
-                   progress: bool = False, desc: str = 'generate') -> list[str]:
+                   progress: bool = False, desc: str = 'generate', logits_processor=None) -> list[str]:
     "Greedy continuation of each prompt (token id lists), batched by prompt length; text up to <eos>, specials kept."
     eos, dev, outs = tok.eos_token_id, _device(model), [None] * len(prompts)
     groups = {}
@@ -172,7 +172,7 @@ def generate_texts(model, tok, prompts: list[list[int]], images=None, max_new_to
         for g in tqdm(jobs, desc=desc, disable=not progress):
             ids = torch.tensor([prompts[i] for i in g], device=dev)
             img = None if images is None else torch.stack([images[i] for i in g]).to(dev)
-            new = model.generate(ids, max_new_tokens=max_new_tokens, image=img, eos_token_id=eos)
+            new = model.generate(ids, max_new_tokens=max_new_tokens, image=img, eos_token_id=eos, logits_processor=logits_processor)
             for i, row in zip(g, new.tolist()):
                 outs[i] = tok.decode(row[:row.index(eos)] if eos in row else row, skip_special_tokens=False)
     return outs
@@ -314,15 +314,18 @@ def reasoning_compliance(model, tok, n: int = 64, split: str = 'test', seed: int
     ds = RobotTasks(split, n_per_robot=math.ceil(n / 16), seed=seed); items = [ds[i] for i in range(n)]
     prompts = [[tok.bos_token_id, *tok(it['text'] + ' <reasoning>', add_special_tokens=False)['input_ids']] for it in items]
     gen = ['<reasoning>' + g for g in generate_texts(model, tok, prompts, None, max_new_tokens, batch_size, progress, 'reasoning')]
+    fmt = ReasoningFormat(tok, model.config.vocab_size, max_new_tokens)
+    gen_c = ['<reasoning>' + g for g in generate_texts(model, tok, prompts, None, max_new_tokens, batch_size, progress, 'reasoning (constrained)', fmt)]
     steps, exp_steps, dev = [], [], _device(model)
     with _eval_mode(model):
         for idx in _chunks(n, batch_size):
             ids, mask = _encode(tok, [items[i]['text'] for i in idx], device=dev)
             info = model(ids, mask).reasoning
             steps += info['steps'].float().tolist(); exp_steps += info['expected_steps'].float().tolist()
-    ok = [check_format(g) for g in gen]
-    right = [parse_answer(g) == ds.robots[it['robot_label']]['id'] for g, it in zip(gen, items)]
-    return dict(reasoning_compliance=_mean(ok), reasoning_answer_acc=_mean(right), reasoning_steps_mean=_mean(steps),
+    right = lambda gs: _mean([parse_answer(g) == ds.robots[it['robot_label']]['id'] for g, it in zip(gs, items)])
+    return dict(reasoning_compliance=_mean([check_format(g) for g in gen]), reasoning_answer_acc=right(gen),
+                reasoning_compliance_constrained=_mean([check_format(g) for g in gen_c]), reasoning_answer_acc_constrained=right(gen_c),
+                reasoning_steps_mean=_mean(steps),
                 reasoning_expected_steps_mean=_mean(exp_steps), reasoning_n=n,
                 reasoning_examples=[dict(task=items[i]['text'], generated=gen[i]) for i in range(min(n_examples, n))])
 

@@ -197,8 +197,8 @@ BitGenModel.fused_features = fused_features
 # %% ../nbs/08_model.ipynb #e5d27609
 @torch.no_grad()
 def generate(self: BitGenModel, input_ids, max_new_tokens: int = 32, prefix=None, image=None, image_features=None,
-             temperature: float = 0.0, top_k: int = 0, eos_token_id: int | None = 2, generator=None) -> torch.Tensor:
-    "Continue `input_ids` [B,T]: greedy when temperature == 0, else top-k sampling. Returns the new ids [B,n]."
+             temperature: float = 0.0, top_k: int = 0, eos_token_id: int | None = 2, generator=None, logits_processor=None) -> torch.Tensor:
+    "Continue `input_ids` [B,T]: greedy when temperature == 0, else top-k sampling; `logits_processor(new_ids, logits)` may mask. Returns the new ids [B,n]."
     if max_new_tokens < 0: raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     if temperature < 0 or top_k < 0: raise ValueError("temperature and top_k must be >= 0")
     caches, image_h = self.new_caches(), self.encode_image(image, image_features)
@@ -206,6 +206,7 @@ def generate(self: BitGenModel, input_ids, max_new_tokens: int = 32, prefix=None
     out, done = [], torch.zeros(len(input_ids), dtype=torch.bool, device=input_ids.device)
     for _ in range(max_new_tokens):
         logits = self.lm_head(h[:, -1]).float()
+        if logits_processor is not None: logits = logits_processor(torch.stack(out, 1) if out else input_ids[:, :0], logits)
         if temperature == 0: nxt = logits.argmax(-1)
         else:
             if top_k: logits = logits.masked_fill(logits < logits.topk(min(top_k, logits.shape[-1]), -1).values[:, -1:], float('-inf'))

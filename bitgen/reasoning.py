@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['MAX_REASONING_TOKENS', 'BitLSTMCell', 'halting_distribution', 'geometric_prior', 'ponder_kl', 'TinyR1',
-           'check_format', 'parse_answer']
+           'check_format', 'parse_answer', 'ReasoningFormat']
 
 # %% ../nbs/06_reasoning.ipynb #b3c111af
 import math, re
 import torch, torch.nn as nn, torch.nn.functional as F
+from fastcore.basics import patch
 from .quant import BitLinear
 
 # %% ../nbs/06_reasoning.ipynb #ae74b995
@@ -106,3 +107,43 @@ def parse_answer(text: str, strict: bool = True) -> str | None:
 
 # %% ../nbs/06_reasoning.ipynb #5be7d776
 MAX_REASONING_TOKENS = 160
+
+# %% ../nbs/06_reasoning.ipynb #e50b7b05
+class ReasoningFormat:
+    "`generate` logits processor after a `<reasoning>` prompt: only `…</reasoning><answer>…</answer>` traces can come out."
+    def __init__(self, tokenizer, vocab_size: int, max_new_tokens: int = MAX_REASONING_TOKENS, answer_tokens: int | None = None):
+        if answer_tokens is None: answer_tokens = min(8, max_new_tokens - 3)    # up to 8 answer tokens, fewer in a tight budget
+        if answer_tokens < 1 or max_new_tokens < answer_tokens + 3:
+            raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room for '</reasoning><answer>', answer_tokens={answer_tokens} "
+                             f"and '</answer>': use max_new_tokens >= answer_tokens + 3 and answer_tokens >= 1")
+        tid = tokenizer.convert_tokens_to_ids
+        self.r_close, self.a_open, self.a_close, self.eos = tid('</reasoning>'), tid('<answer>'), tid('</answer>'), tokenizer.eos_token_id
+        special = set(tokenizer.all_special_ids) | {tid(t) for t in _TAGS}
+        text = [tokenizer.decode([i]) if i < len(tokenizer) else '' for i in range(vocab_size)]
+        self.plain = torch.tensor([i < len(tokenizer) and i not in special and not set('<>') & set(t) for i, t in enumerate(text)])
+        self.visible = self.plain & torch.tensor([bool(t.strip()) for t in text])   # tokens that make an answer non-empty
+        self.max_new, self.answer_tokens = max_new_tokens, answer_tokens
+
+# %% ../nbs/06_reasoning.ipynb #66ee79a8
+@patch
+def allowed(self: ReasoningFormat, new: torch.Tensor, left: int) -> torch.Tensor:
+    "Bool mask [V] of the tokens allowed next after the generated row `new` [t], with `left` tokens still to come."
+    allow = torch.zeros_like(self.plain)
+    def only(*ids): allow[list(ids)] = True; return allow
+    if (new == self.a_close).any(): return only(self.eos)
+    if (new == self.a_open).any():
+        started = bool(self.visible[new[int((new == self.a_open).nonzero()[0]) + 1:]].any())
+        if not started: return self.visible.clone()
+        if left <= 1: return only(self.a_close)
+        allow |= self.plain; return only(self.a_close)
+    if (new == self.r_close).any(): return only(self.a_open)
+    if left <= self.answer_tokens + 3: return only(self.r_close)
+    allow |= self.plain; return only(self.r_close)
+
+@patch
+def __call__(self: ReasoningFormat, new: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    "Mask `logits` [B,V] given the tokens `new` [B,t] generated so far."
+    left = self.max_new - new.shape[1]
+    allow = torch.stack([self.allowed(row.cpu(), left) for row in new]) if new.shape[1] else \
+            self.allowed(new.new_zeros(0).cpu(), left).expand(len(logits), -1)
+    return logits.masked_fill(~allow.to(logits.device), float('-inf'))

@@ -518,27 +518,23 @@ static void app_fact(const char *line, int alpha, outbuf *o)
     else out_printf(o, "saved seq %lu)", (unsigned long)seq);
 }
 
-/* ask: readout of <bos> + question as the prefix, then <bos> + strip(question) + "<answer>", greedy,
+/* ask: readout of <bos> + question as the prefix, then <bos> + "<answer>" (bitgen.facts.question_prompt:
+ * the question only addresses the memory), greedy,
  * up to ANSWER_MAX tokens or </answer>; the answer is the bytes of the non-special tokens before
  * </answer>, stripped (BitGen.answer decodes with skip_special_tokens, then strip()). */
 static void app_ask(const char *line, outbuf *o)
 {
-    static char prompt[LINE_MAX_LEN + 16], ans[ANSWER_MAX * 16 + 1];
+    static char ans[ANSWER_MAX * 16 + 1];
     static int32_t out[ANSWER_MAX];
-    const char *q = arg_text(line, 3, "ask: usage: ask <question>, e.g. ask Where does the red drone charge?", o), *qs, *a;
-    size_t qn, an = 0;
+    const char *q = arg_text(line, 3, "ask: usage: ask <question>, e.g. ask Where does the red drone charge?", o), *a;
+    size_t an = 0;
     int rc, g, i, k, n;
     if (!q) return;
     rc = encode_z(q, strlen(q), kz);
     if (!rc) rc = bitgen_mem_read(&model, kz, rd);
     if (rc) { out_printf(o, "ask: %s", bitgen_status_str(rc)); return; }
-    qs = q;
-    qn = strlen(q);
-    strip_span(&qs, &qn);
-    memcpy(prompt, qs, qn);
-    memcpy(prompt + qn, "<answer>", 9);
     ids[0] = 1;
-    n = bitgen_encode(&vocab, prompt, qn + 8, ids + 1, LINE_MAX_LEN);
+    n = bitgen_encode(&vocab, "<answer>", 8, ids + 1, LINE_MAX_LEN);
     if (n < 0) { out_printf(o, "ask: encode: %s", bitgen_status_str(n)); return; }
     bitgen_reset(&model);
     rc = bitgen_feed_prefix(&model, rd);

@@ -32,7 +32,7 @@ FW = ROOT / 'firmware'
 sys.path.insert(0, str(ROOT))
 from bitgen.export import (F, IntRef, MemoryFull, NotPositiveDefinite, XorShift32, cholesky, encode_twin,  # noqa: E402
                            facts_c_header, sample_topk, token_bytes)
-from bitgen.facts import _templates, parse_fact  # noqa: E402
+from bitgen.facts import _templates, parse_fact, question_prompt  # noqa: E402
 from bitgen.robots import load_robots  # noqa: E402
 from bitgen.tokenizer import load_tokenizer  # noqa: E402
 
@@ -238,7 +238,7 @@ class Demo:
         q = line[4:]
         if not q.encode().strip(PYSPACE): return "ask: usage: ask <question>, e.g. ask Where does the red drone charge?"
         r = self.ref.mem_read(self.z(q.encode()))
-        ids = self.ids(q.encode().strip(PYSPACE).decode() + '<answer>')
+        ids = self.ids(question_prompt(q))                  # '<answer>': the question only addresses the memory
         self.ref.reset(); self.ref.feed_prefix(r)
         toks, _ = self.ref.generate(ids, ANSWER_MAX, eos=self.close_id)
         toks = toks[:toks.index(self.close_id)] if self.close_id in toks else toks
