@@ -8,9 +8,10 @@ __all__ = ['SPLITS', 'SPLIT_CODE', 'SHAPES', 'COLOURS', 'SIZES', 'HELD_OUT', 'AL
            'NO_ANSWER', 'ADJ', 'NOUNS', 'TASKS', 'EVENTS', 'EVENT_ADJ', 'FIRST', 'LAST', 'CITIES', 'PLACE_KINDS',
            'COLOR_WORDS', 'COLOR_MODS', 'ASSIGNEES', 'NEAR_WORDS', 'load_robots', 'shape_polygon', 'grid_position',
            'relation', 'sample_scene', 'scene_captions', 'render_scene', 'pil_to_tensor', 'ShapesWorld',
-           'robot_fragments', 'robot_predicates', 'constraint_text', 'constraint_pairs', 'reasoning_trace',
-           'make_robot_task', 'RobotTasks', 'load_facts', 'make_subject', 'make_object', 'FactEpisode',
-           'make_fact_episode', 'FactEpisodes', 'collate', 'robot_catalogue_text', 'build_corpus', 'build_tokenizer']
+           'attribute_swap', 'robot_fragments', 'robot_predicates', 'constraint_text', 'constraint_pairs',
+           'reasoning_trace', 'make_robot_task', 'RobotTasks', 'load_facts', 'make_subject', 'make_object',
+           'FactEpisode', 'make_fact_episode', 'FactEpisodes', 'collate', 'robot_catalogue_text', 'build_corpus',
+           'build_tokenizer']
 
 # %% ../nbs/09_data.ipynb #6b638267
 import functools, json, math, re
@@ -223,6 +224,25 @@ class ShapesWorld(Dataset):
         fam = list(CAPTION_FAMILIES)[i % len(CAPTION_FAMILIES)]
         return dict(id=f"shapes/{self.split}/{i}", text=caps[fam], captions=list(caps.values()),
                     image=pil_to_tensor(render_scene(s, self.image_size)), meta=dict(s, caption_family=fam))
+
+# %% ../nbs/09_data.ipynb #a18e3fdd
+def attribute_swap(input_ids: torch.Tensor, tokenizer, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+    "Copies of caption ids [B,T] with one colour or shape swapped throughout, and a bool [B] of the rows that changed."
+    cats = [[tokenizer.convert_tokens_to_ids('Ġ' + w) for w in ws] for ws in (COLOURS, SHAPES)]
+    colour_of, shape_of = {t: w for t, w in zip(cats[0], COLOURS)}, {t: w for t, w in zip(cats[1], SHAPES)}
+    out, changed = input_ids.clone(), torch.zeros(len(input_ids), dtype=torch.bool)
+    for b, row in enumerate(out):
+        ids = row.tolist()
+        for ci in torch.randperm(2, generator=generator).tolist():
+            present = [t for t in cats[ci] if t in ids]; absent = [t for t in cats[ci] if t not in ids]
+            if not present or not absent: continue
+            x = present[int(torch.randint(len(present), (1,), generator=generator))]
+            for y in torch.randperm(len(absent), generator=generator).tolist():
+                new = [absent[y] if t == x else t for t in ids]
+                if not any((shape_of.get(s), colour_of.get(c)) in HELD_OUT for c, s in zip(new, new[1:])):
+                    out[b], changed[b] = torch.tensor(new), True; break
+            if changed[b]: break
+    return out, changed
 
 # %% ../nbs/09_data.ipynb #45982585
 ROBOT_FRAGMENTS = {

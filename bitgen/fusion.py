@@ -115,12 +115,13 @@ def enqueue(self: ITCLoss, t, i):
 
 # %% ../nbs/05_fusion.ipynb #ea157888
 @patch
-def forward(self: ITCLoss, text_feat, image_feat, enqueue: bool | None = None):
-    "Returns (loss, in-batch similarity logits [B, B] = text @ image.T / temperature, detached)."
+def forward(self: ITCLoss, text_feat, image_feat, enqueue: bool | None = None, negative_text=None):
+    "Returns (loss, in-batch similarity logits [B, B] = text @ image.T / temperature, detached); `negative_text` [N, dim]: extra texts no image matches."
     t, i = self.embed(text_feat, image_feat)
     n, temp, B = int(self.queue_len), self.temperature, len(t)
+    t_neg = t[:0] if negative_text is None else F.normalize(self.text_proj(negative_text), dim=-1)
     sim_t2i = t @ torch.cat([i, self.image_queue[:n]]).T / temp
-    sim_i2t = i @ torch.cat([t, self.text_queue[:n]]).T / temp
+    sim_i2t = i @ torch.cat([t, t_neg, self.text_queue[:n]]).T / temp
     target = torch.arange(B, device=t.device)
     loss = (F.cross_entropy(sim_t2i, target) + F.cross_entropy(sim_i2t, target)) / 2
     if self.training if enqueue is None else enqueue: self.enqueue(t, i)

@@ -16,9 +16,9 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm
-from .data import ShapesWorld, RobotTasks, FactEpisodes, collate
+from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap
 from .metrics import robot_accuracy
-from .fusion import sample_hard_negatives
+from .fusion import sample_hard_negatives, masked_mean
 from .facts import fact_episode_loss
 
 # %% ../nbs/10_learner.ipynb #7ccfc53e
@@ -34,8 +34,10 @@ class LearnerConfig:
     batch_size: int = 16             # global batch per source (shapes, robots)
     fact_batch: int = 4              # global fact episodes per step
     max_facts: int = 16              # facts per training episode: uniform in 1..max_facts
+    fact_augment: float = 0.5        # chance a trained fact question is also asked in another wording (facts.reword)
+    swap_negatives: bool = False     # ITC / ITM also see each caption with one attribute swapped (data.attribute_swap); off: see below
     grad_accum: int = 1
-    lr: float = 2e-3                 # stage-1 peak LR
+    lr: float = 6e-3                 # stage-1 peak LR (ternary wants a high one: see the LR sweep below)
     warmup: int = 20
     cut_frac: float = 0.55           # stage 2 starts at cut_frac * steps
     stage2_lr: float = 0.25          # stage-2 LR as a fraction of lr (then linear decay to 0)
@@ -63,6 +65,7 @@ class LearnerConfig:
             if not isinstance(getattr(self, k), int) or getattr(self, k) < 1: raise ValueError(f"{k} must be a positive integer, got {getattr(self, k)!r}")
         if self.batch_size < 2: raise ValueError("batch_size must be >= 2 (ITM needs an in-batch negative)")
         if self.lr <= 0 or self.warmup < 0 or not 0 < self.cut_frac <= 1: raise ValueError("need lr > 0, warmup >= 0, 0 < cut_frac <= 1")
+        if not 0 <= self.fact_augment <= 1: raise ValueError(f"fact_augment is a probability in [0, 1], got {self.fact_augment!r}")
         if self.loss_weighting not in ('uncertainty', 'fixed'): raise ValueError(f"loss_weighting must be 'uncertainty' or 'fixed', got {self.loss_weighting!r}")
         bad = set(self.objectives) - set(TASK_OBJECTIVES) - set(REGULARISERS)
         if bad: raise ValueError(f"unknown objectives {sorted(bad)}; known: {TASK_OBJECTIVES + tuple(REGULARISERS)}")
@@ -207,12 +210,14 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         out = m(ids, mask, image=img, image_features=feats, labels=b['labels'].to(dev), robots=False)
         if 'lm_caption' in want: L['lm_caption'] = out.loss
         if want & {'itc', 'itm'}:
-            L['itc'], sim = m.itc(out.text_feat.float(), out.image_feat.float())
+            swap_ids, swap_mask, swap_h = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0])
+            neg_text = masked_mean(m.run_text(swap_ids)[1], swap_mask).float() if len(swap_ids) else None
+            L['itc'], sim = m.itc(out.text_feat.float(), out.image_feat.float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
                 neg_img, neg_txt = sample_hard_negatives(sim.cpu(), self.gen)
-                ti = torch.cat([ids, ids, ids[neg_txt.to(dev)]]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)]])
-                vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h])
-                y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids))]).long().to(dev)
+                ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask])
+                vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h])
+                y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids) + len(swap_ids))]).long().to(dev)
                 L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
     b = batches.get('robots')
@@ -226,12 +231,19 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         L['lm_reasoning'] = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev), robots=False).loss
     eps = batches.get('facts')
     if eps and want & {'facts', 'memory_kl'}:
-        f = fact_episode_loss(m, self.tok, eps, dev)
+        f = fact_episode_loss(m, self.tok, eps, dev, augment=self.c.fact_augment, generator=self.gen)
         if 'facts' in want: L['facts'] = f['lm'] + f['nce']
         if 'memory_kl' in want: L['memory_kl'] = f['kl']
         self._fact_acc = float(f['acc'])
     return L
 Learner.compute_losses = compute_losses
+
+def _swap_negatives(self: Learner, ids, mask, image_h):
+    "Attribute-swapped captions (`bitgen.data.attribute_swap`) of this batch, with their masks and (unmatched) images."
+    neg, changed = attribute_swap(ids.cpu(), self.tok, self.gen)
+    keep = changed.to(ids.device)
+    return neg.to(ids.device)[keep], mask[keep], image_h[keep]
+Learner._swap_negatives = _swap_negatives
 
 # %% ../nbs/10_learner.ipynb #d1977393
 def _autocast(self: Learner):
