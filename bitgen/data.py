@@ -226,10 +226,15 @@ class ShapesWorld(Dataset):
                     image=pil_to_tensor(render_scene(s, self.image_size)), meta=dict(s, caption_family=fam))
 
 # %% ../nbs/09_data.ipynb #a18e3fdd
+def _word_ids(tokenizer, words) -> dict:
+    "{token id: word} for the words that are one token after a space (the others cannot be swapped in place)."
+    ids = {w: tokenizer(' ' + w, add_special_tokens=False)['input_ids'] for w in words}
+    return {t[0]: w for w, t in ids.items() if len(t) == 1}
+
 def attribute_swap(input_ids: torch.Tensor, tokenizer, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
     "Copies of caption ids [B,T] with one colour or shape swapped throughout, and a bool [B] of the rows that changed."
-    cats = [[tokenizer.convert_tokens_to_ids('Ġ' + w) for w in ws] for ws in (COLOURS, SHAPES)]
-    colour_of, shape_of = {t: w for t, w in zip(cats[0], COLOURS)}, {t: w for t, w in zip(cats[1], SHAPES)}
+    colour_of, shape_of = _word_ids(tokenizer, COLOURS), _word_ids(tokenizer, SHAPES)
+    cats = [list(colour_of), list(shape_of)]
     out, changed = input_ids.clone(), torch.zeros(len(input_ids), dtype=torch.bool)
     for b, row in enumerate(out):
         ids = row.tolist()

@@ -10,7 +10,7 @@ __all__ = ['ANSWER_OPEN', 'ANSWER_CLOSE', 'QUERY_FRAMES', 'Fact', 'parse_fact', 
 import re, functools
 from dataclasses import dataclass
 import torch, torch.nn.functional as F
-from .data import load_facts, NO_ANSWER, FactEpisode
+from .data import load_facts, NO_ANSWER, FactEpisode, _default_relations
 
 # %% ../nbs/08b_facts.ipynb #751cad69
 @dataclass
@@ -31,7 +31,7 @@ def _template_regex(statement: str) -> re.Pattern:
 # %% ../nbs/08b_facts.ipynb #a40c90d6
 def _templates(relations=None) -> list[tuple[dict, re.Pattern]]:
     "(relation, regex) pairs, most literal text first."
-    rels = list(relations or load_facts())
+    rels = list(relations or _default_relations())          # read once: parse_fact runs for every fact of every step
     lit = lambda r: len(re.sub(r'\{subject\}|\{object\}', '', r['statement']))
     return [(r, _template_regex(r['statement'])) for r in sorted(rels, key=lit, reverse=True)]
 
@@ -165,7 +165,7 @@ QUERY_FRAMES = ('Tell me about the {subject}.', 'What about the {subject}?', 'An
 def _question0_patterns() -> tuple:
     "(relation, regex) for each relation's training question (question 0), to recover a question's subject."
     out = []
-    for r in load_facts():
+    for r in _default_relations():
         before, after = r['questions'][0].split('{subject}')
         out.append((r, re.compile(re.escape(before) + r'(?P<subject>.+?)' + re.escape(after) + r'\s*', re.IGNORECASE)))
     return tuple(out)
@@ -173,7 +173,7 @@ def _question0_patterns() -> tuple:
 # %% ../nbs/08b_facts.ipynb #f9f1b724
 def reword(question: str, subject: str | None = None, relation: str | None = None, generator=None) -> str | None:
     "`question` (a training question 0) in a random QUERY_FRAMES wording; None if it is not a question 0 and no subject is given."
-    rels = {r['id']: r for r in load_facts()}
+    rels = {r['id']: r for r in _default_relations()}
     if relation is not None and relation not in rels: raise ValueError(f"unknown relation {relation!r}; known: {sorted(rels)}")
     rel = rels.get(relation)
     if subject is None or rel is None:
