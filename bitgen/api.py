@@ -206,9 +206,10 @@ def forget_fact(self: BitGen, sentence: str):
     "Forget a fact written before (exact); returns the parsed fact."
     return self.facts.forget([_check_prompt(sentence, 'fact')])[0]
 
-def answer(self: BitGen, question: str, max_new_tokens: int = 12) -> str:
-    "Answer a question from the facts in memory."
-    return self.facts.answer([_check_prompt(question, 'question')], max_new_tokens)[0]
+def answer(self: BitGen, question: str, max_new_tokens: int | None = None) -> str:
+    "Answer a question from the facts in memory (at most the memory's VALUE_TOKENS answer tokens unless told)."
+    q = [_check_prompt(question, 'question')]
+    return (self.facts.answer(q) if max_new_tokens is None else self.facts.answer(q, max_new_tokens))[0]
 
 def reset_facts(self: BitGen):
     "Empty the memory."
