@@ -13,10 +13,10 @@ __all__ = ['F', 'LOG2E', 'C1', 'C2', 'P_EXP', 'RNG_DEFAULT', 'TOPK_MAX', 'CONFIG
            'IntRef', 'attention', 'step', 'ffn', 'embed', 'forward_token', 'prompt', 'generate', 'feed_prefix',
            'pooled', 'image_patches', 'torch_image', 'parity_images', 'kv_i8', 'vit_attention', 'encode_image',
            'set_image', 'clear_image', 'fuse', 'reason', 'robot', 'cholesky', 'chol_solve', 'MemoryFull',
-           'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update', 'mem_read', 'encode_text', 'parity_model',
-           'torch_agreement', 'parity_program', 'fusion_crc', 'atomic_write', 'c_bytes', 'c_ints', 'arena_bytes',
-           'write_parity', 'token_bytes', 'vocab_tables', 'encode_twin', 'vocab_c_tables', 'facts_c_header',
-           'export_headers', 'export_for_embedded']
+           'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update', 'mem_read', 'encode_text', 'encode_value',
+           'feed_value', 'parity_model', 'torch_agreement', 'parity_program', 'fusion_crc', 'atomic_write', 'c_bytes',
+           'c_ints', 'arena_bytes', 'write_parity', 'token_bytes', 'vocab_tables', 'encode_twin', 'vocab_c_tables',
+           'facts_c_header', 'export_headers', 'export_for_embedded']
 
 # %% ../nbs/12_export.ipynb #8fe98629
 import json, os, re, struct, tempfile, zlib
@@ -610,6 +610,26 @@ def encode_text(self: IntRef, ids):
     return self.linear('mem_enc', self.pooled())
 IntRef.encode_text = encode_text
 
+# %% ../nbs/12_export.ipynb #2b56a3b9
+from .facts import VALUE_TOKENS, value_signs
+
+def encode_value(self: IntRef, ids):
+    "Memory value z [d] of answer ids (no <bos>): z = Σ_j sign_j ⊙ embed(t_j), summed in j order; the stream is untouched."
+    ids = [int(t) for t in ids]
+    if not 1 <= len(ids) <= VALUE_TOKENS:
+        raise ValueError(f"a memory value binds 1 to {VALUE_TOKENS} tokens (the answer with </answer>, no <bos>), got {len(ids)}: shorten the answer")
+    s, e = value_signs(self.d), [self.embed(t) for t in ids]          # embed checks every id before z is built
+    z = np.zeros(self.d, np.float32)
+    for j in range(len(ids)): z = (z + s[j] * e[j]).astype(np.float32)
+    return z
+IntRef.encode_value = encode_value
+
+def feed_value(self: IntRef, r):
+    "Feed a readout as VALUE_TOKENS prefix positions sign_j ⊙ r, in j order (each prefix_proj, not pooled, no logits)."
+    s, r = value_signs(self.d), np.asarray(r, np.float32)
+    for j in range(VALUE_TOKENS): self.feed_prefix((s[j] * r).astype(np.float32))
+IntRef.feed_value = feed_value
+
 # %% ../nbs/12_export.ipynb #1b0d5077
 def parity_model() -> BitGenModel:
     "The seeded test model of the parity vectors: nano, window 16, 16 memory slots, fusion gates α_f = 0.5 (f + 1)."
@@ -671,8 +691,8 @@ def parity_program(ref: IntRef, tok, n_new: int = 8, images=()) -> tuple[list[in
     for s in PARITY_ROBOTS * 3: robot(_enc(tok, s) if cases % 2 else _enc(tok, "<reasoning>" + s)); cases += 1
     def mem(op, key, val):
         nonlocal cases; cases += 1
-        k, v = _enc(tok, key), _enc(tok, val)
-        kz, vz = ref.encode_text(k), ref.encode_text(v)
+        k, v = _enc(tok, key), _enc(tok, val + '</answer>', bos=False)     # a value is its answer tokens (no <bos>)
+        kz, vz = ref.encode_text(k), ref.encode_value(v)
         try: (ref.mem_write if op == OP_WRITE else ref.mem_forget)(vz, kz); st = 0
         except MemoryFull: st = -23
         except NotPositiveDefinite: st = -24
@@ -680,7 +700,7 @@ def parity_program(ref: IntRef, tok, n_new: int = 8, images=()) -> tuple[list[in
     def ask(q):
         nonlocal cases; cases += 1
         ids = _enc(tok, q); r = ref.mem_read(ref.encode_text(ids))
-        ref.reset(); ref.feed_prefix(r); toks, _ = ref.generate(ids, n_new)
+        ref.reset(); ref.feed_value(r); toks, _ = ref.generate(ids, n_new)
         prog.extend([OP_ASK, len(ids), *ids, _u32(crc32(bits(r).tobytes())), len(toks), *toks])
     prog.append(OP_MRESET); ref.mem_reset()
     for fact, key, val, q in PARITY_FACTS: mem(OP_WRITE, key, val); ask(q)

@@ -58,10 +58,11 @@ int main(void)
     static const int marks[] = {0, 8, 32, 64, 128, 131, 132, 200, 260};
     unsigned long tok_instr[sizeof marks / sizeof marks[0]];
     static float kz[BITGEN_CFG_DIM], vz[BITGEN_CFG_DIM], rd[BITGEN_CFG_DIM];
-    int32_t key[8] = {1, 60, 61, 62, 63, 64, 65, 66}, val[4] = {1, 70, 71, 72};
+    /* a key (<bos> + 7 tokens); a value: 6 answer tokens, no <bos> (like "dock 7</answer>"); the answer prompt <bos><answer> */
+    int32_t key[8] = {1, 60, 61, 62, 63, 64, 65, 66}, val[6] = {70, 71, 72, 73, 74, 8}, ans[2] = {1, 7}, out[BITGEN_VALUE_TOKENS];
     bitgen_robot_choice rc;
     uint64_t t0;
-    unsigned long init_i, write_i, forget_i, read_i, enc_i, robot_i;
+    unsigned long init_i, write_i, forget_i, read_i, enc_i, robot_i, encv_i, feedv_i, ask_i;
     unsigned stack;
     int i, k = 0, rcode;
     const float *lg;
@@ -80,9 +81,13 @@ int main(void)
     }
     t0 = ticks_now(); bitgen_robot(&model, &rc); robot_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); bitgen_encode_text(&model, key, 8, kz); enc_i = INSTR(ticks_now() - t0);
-    bitgen_encode_text(&model, val, 4, vz);
+    t0 = ticks_now(); bitgen_encode_value(&model, val, 6, vz); encv_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); rcode = bitgen_mem_write(&model, vz, kz); write_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); bitgen_mem_read(&model, kz, rd); read_i = INSTR(ticks_now() - t0);
+    /* ask: the readout as BITGEN_VALUE_TOKENS prefix positions, then <bos><answer> and 16 greedy tokens (no early stop) */
+    bitgen_reset(&model);
+    t0 = ticks_now(); bitgen_feed_value(&model, rd); feedv_i = INSTR(ticks_now() - t0);
+    bitgen_generate(&model, ans, 2, out, BITGEN_VALUE_TOKENS, -1, 0.0f, 0, NULL); ask_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); bitgen_mem_forget(&model, vz, kz); forget_i = INSTR(ticks_now() - t0);
 #if defined(BITGEN_CFG_IMAGE_SIZE) && BITGEN_CFG_IMAGE_SIZE > 0
     {   /* image input: vision encoder + fusion K, V once per image, then fused tokens */
@@ -103,16 +108,19 @@ int main(void)
     stack = used();
     printf("init %lu instructions; write rc %d\n", init_i, rcode);
     for (i = 0; i < k; i++) printf("token at position %d: %lu instructions\n", marks[i], tok_instr[i]);
-    printf("robot (Tiny-R1 %d steps + head): %lu; encode 8-token text: %lu; mem write %lu, read %lu, forget %lu\n",
-           rc.steps, robot_i, enc_i, write_i, read_i, forget_i);
+    printf("robot (Tiny-R1 %d steps + head): %lu; encode 8-token text: %lu; encode 6-token value: %lu; mem write %lu, read %lu, forget %lu\n",
+           rc.steps, robot_i, enc_i, encv_i, write_i, read_i, forget_i);
+    printf("ask: feed_value (%d prefix positions) %lu; with <bos><answer> and %d greedy tokens, the whole answer: %lu\n", BITGEN_VALUE_TOKENS, feedv_i,
+           BITGEN_VALUE_TOKENS, ask_i);
     printf("set_image (ViT + fusion K, V): %lu instructions; fused token at position 0: %lu, at 8: %lu\n", image_i, fused0_i, fused8_i);
     printf("peak stack (painted) %u bytes, arena %u bytes\n", stack, (unsigned)sizeof arena);
     printf("JSON {\"unit\": \"instructions retired (QEMU -icount shift=0, SysTick 40/tick), not cycles\", \"init\": %lu, \"per_token\": {", init_i);
     for (i = 0; i < k; i++) printf("%s\"%d\": %lu", i ? ", " : "", marks[i], tok_instr[i]);
-    printf("}, \"robot\": %lu, \"encode_text_8_tokens\": %lu, \"mem_write\": %lu, \"mem_read\": %lu, \"mem_forget\": %lu, "
+    printf("}, \"robot\": %lu, \"encode_text_8_tokens\": %lu, \"encode_value_6_tokens\": %lu, \"mem_write\": %lu, \"mem_read\": %lu, \"mem_forget\": %lu, "
+           "\"feed_value\": %lu, \"ask_answer_16_tokens\": %lu, "
            "\"set_image\": %lu, \"fused_token_0\": %lu, \"fused_token_8\": %lu, "
            "\"peak_stack_bytes\": %u, \"arena_bytes\": %u, \"blob_bytes\": %u}\n",
-           robot_i, enc_i, write_i, read_i, forget_i, image_i, fused0_i, fused8_i, stack, (unsigned)sizeof arena,
+           robot_i, enc_i, encv_i, write_i, read_i, forget_i, feedv_i, ask_i, image_i, fused0_i, fused8_i, stack, (unsigned)sizeof arena,
            (unsigned)sizeof bitgen_model_blob);
     return 0;
 }

@@ -9,11 +9,14 @@
  *   remember <text> store the text in its own double-buffered flash pages
  *   recall          read it back
  *   edit <fact>     parse a fact sentence with the statement templates of bitgen_facts.h
- *                   (= bitgen.facts.parse_fact), write value_text under key_text to the
- *                   episodic memory (= BitGen.edit_fact), save the memory to flash
+ *                   (= bitgen.facts.parse_fact), write the value (the answer's tokens,
+ *                   value_text + "</answer>", bitgen_encode_value) under the key
+ *                   (<bos> + key_text, bitgen_encode_text) to the episodic memory
+ *                   (= BitGen.edit_fact), save the memory to flash
  *   forget <fact>   the exact inverse (alpha = -1) of an earlier edit of the same fact
- *   ask <question>  memory readout of the question as prefix, greedy answer up to </answer>
- *                   (= BitGen.answer)
+ *   ask <question>  memory readout of the question fed as BITGEN_VALUE_TOKENS prefix
+ *                   positions (bitgen_feed_value), then <bos><answer>, greedy up to
+ *                   </answer> (= BitGen.answer)
  *   facts           the facts the memory holds, and a CRC of its state (P, B)
  *   reboot          power-up again: the memory is restored from flash (and a powercut ends)
  *   powercut <n> [torn]  flash emulator: the memory store loses power after n more bytes
@@ -428,7 +431,7 @@ static int flash_file_open(const char *path)
 /* ===================================================================== */
 /* Commands: edit / forget / ask / facts                                 */
 /* ===================================================================== */
-#define ANSWER_MAX 12 /* BitGen.answer's max_new_tokens */
+#define ANSWER_MAX BITGEN_VALUE_TOKENS /* BitGen.answer's max_new_tokens: what one memory value holds */
 static float kz[MEM_D], vz[MEM_D], rd[MEM_D];
 static int32_t close_id = -1; /* </answer> */
 
@@ -440,6 +443,16 @@ static int encode_z(const char *s, size_t n, float *z)
     k = bitgen_encode(&vocab, s, n, ids + 1, LINE_MAX_LEN);
     if (k < 0) return k;
     return bitgen_encode_text(&model, ids, k + 1, z);
+}
+
+/* ids of value text + "</answer>", no <bos> (bitgen.facts.value_ids) into ids[]; the count or a status < 0. */
+static int value_ids(const char *s, size_t n)
+{
+    static char buf[FACT_VAL_MAX + 9];
+    if (n > FACT_VAL_MAX) return BITGEN_E_ARG;
+    memcpy(buf, s, n);
+    memcpy(buf + n, "</answer>", 9);
+    return bitgen_encode(&vocab, buf, n + 9, ids, LINE_MAX_LEN);
 }
 
 static void out_fact(outbuf *o, int rel, const char *key, size_t klen, const char *val, size_t vlen)
@@ -495,7 +508,15 @@ static void app_fact(const char *line, int alpha, outbuf *o)
         return;
     }
     rc = encode_z(f.key, f.klen, kz);
-    if (!rc) rc = encode_z(f.val, f.vlen, vz);
+    if (!rc) {
+        int nv = value_ids(f.val, f.vlen);
+        if (nv > BITGEN_VALUE_TOKENS) {
+            out_printf(o, "%s: answer too long: %d tokens, at most %d with </answer> (memory unchanged)", cmd, nv,
+                       BITGEN_VALUE_TOKENS);
+            return;
+        }
+        rc = nv < 0 ? nv : bitgen_encode_value(&model, ids, nv, vz);
+    }
     if (!rc) rc = alpha > 0 ? bitgen_mem_write(&model, vz, kz) : bitgen_mem_forget(&model, vz, kz);
     if (rc) { out_printf(o, "%s: %s (memory unchanged)", cmd, bitgen_status_str(rc)); return; }
     if (alpha > 0) {
@@ -518,8 +539,9 @@ static void app_fact(const char *line, int alpha, outbuf *o)
     else out_printf(o, "saved seq %lu)", (unsigned long)seq);
 }
 
-/* ask: readout of <bos> + question as the prefix, then <bos> + "<answer>" (bitgen.facts.question_prompt:
- * the question only addresses the memory), greedy,
+/* ask: readout of <bos> + question fed as BITGEN_VALUE_TOKENS prefix positions (bitgen_feed_value:
+ * the value code's signs applied once more, bitgen.facts.unbind), then <bos> + "<answer>"
+ * (bitgen.facts.question_prompt: the question only addresses the memory), greedy,
  * up to ANSWER_MAX tokens or </answer>; the answer is the bytes of the non-special tokens before
  * </answer>, stripped (BitGen.answer decodes with skip_special_tokens, then strip()). */
 static void app_ask(const char *line, outbuf *o)
@@ -537,7 +559,7 @@ static void app_ask(const char *line, outbuf *o)
     n = bitgen_encode(&vocab, "<answer>", 8, ids + 1, LINE_MAX_LEN);
     if (n < 0) { out_printf(o, "ask: encode: %s", bitgen_status_str(n)); return; }
     bitgen_reset(&model);
-    rc = bitgen_feed_prefix(&model, rd);
+    rc = bitgen_feed_value(&model, rd);
     g = rc ? rc : bitgen_generate(&model, ids, n + 1, out, ANSWER_MAX, close_id, 0.0f, 0, NULL);
     if (g < 0) { out_printf(o, "ask: %s", bitgen_status_str(g)); return; }
     for (i = 0; i < g && out[i] != close_id; i++) {

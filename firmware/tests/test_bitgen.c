@@ -556,6 +556,81 @@ static void test_sampler(void)
     }
 }
 
+/* ------------------------------------------------------------------ memory value code */
+/* Expected: bitgen.facts.value_signs(d) (numpy): zlib.crc32(value_signs(64).tobytes()) = 0x9C3DE933 (536 of
+ * 1024 signs are -1), zlib.crc32(value_signs(128).tobytes()) = 0xDAFB1646 (1059 of 2048). */
+static uint32_t sign_crc(int d, int *neg)
+{
+    static float s[BITGEN_VALUE_TOKENS * 128];
+    uint32_t x = BITGEN_SIGN_SEED;
+    int i;
+    *neg = 0;
+    for (i = 0; i < BITGEN_VALUE_TOKENS * d; i++) {
+        s[i] = bitgen_value_sign(&x);
+        *neg += s[i] < 0.0f;
+    }
+    return bitgen_crc32(s, sizeof(float) * (size_t)(BITGEN_VALUE_TOKENS * d));
+}
+
+static void test_value_code(void)
+{
+    static const float first[12] = {1, -1, 1, 1, -1, -1, -1, -1, -1, -1, 1, -1}; /* value_signs(64)[0, :12] */
+    static int8_t emb_q[5 * 8];
+    static float emb_s[5] = {0.5f, 0.25f, 1.5f, 0.125f, 3.0f};
+    static float z[8], want[8];
+    static int32_t ids[BITGEN_VALUE_TOKENS + 1];
+    bitgen_model m;
+    uint32_t x = BITGEN_SIGN_SEED;
+    int i, j, c, ok = 1, neg;
+    for (i = 0; i < 12; i++) ok &= bitgen_value_sign(&x) == first[i];
+    CHECK(ok);
+    CHECK(BITGEN_VALUE_TOKENS == 16 && BITGEN_SIGN_SEED == 0x9E3779B9u);
+    CHECK(sign_crc(64, &neg) == 0x9C3DE933u && neg == 536);
+    CHECK(sign_crc(128, &neg) == 0xDAFB1646u && neg == 1059);
+    x = 0; /* xorshift's fixed point, not remapped: all +1 (as value_signs would give) */
+    CHECK(bitgen_value_sign(&x) == 1.0f && x == 0);
+    /* encode_value on a hand-made embedding (d 8, vocab 5): only emb_q, emb_s, d and V are read */
+    memset(&m, 0, sizeof m);
+    m.d = 8;
+    m.V = 5;
+    m.emb_q = emb_q;
+    m.emb_s = emb_s;
+    for (i = 0; i < 5 * 8; i++) emb_q[i] = (int8_t)((i * 37) % 255 - 127);
+    for (i = 0; i <= BITGEN_VALUE_TOKENS; i++) ids[i] = (i * 3) % 5;
+    for (c = 0; c < 8; c++) want[c] = 0.0f;
+    for (j = 0; j < BITGEN_VALUE_TOKENS; j++) {
+        /* sign[j][c] = draw j*8 + c, from a fresh stream */
+        for (c = 0; c < 8; c++) {
+            uint32_t y = BITGEN_SIGN_SEED;
+            float sg = 0.0f;
+            for (i = 0; i <= j * 8 + c; i++) sg = bitgen_value_sign(&y);
+            want[c] = want[c] + sg * ((float)emb_q[ids[j] * 8 + c] * emb_s[ids[j]]);
+        }
+    }
+    CHECK(bitgen_encode_value(&m, ids, BITGEN_VALUE_TOKENS, z) == BITGEN_OK && memcmp(z, want, sizeof z) == 0);
+    CHECK(bitgen_encode_value(&m, ids, 1, z) == BITGEN_OK && z[0] == (float)emb_q[0] * emb_s[0] && z[1] == -((float)emb_q[1] * emb_s[0]));
+    for (c = 0; c < 8; c++) z[c] = 9.0f;
+    CHECK(bitgen_encode_value(&m, ids, BITGEN_VALUE_TOKENS + 1, z) == BITGEN_E_ARG);
+    CHECK(bitgen_encode_value(&m, ids, 0, z) == BITGEN_E_EMPTY);
+    CHECK(bitgen_encode_value(&m, ids, -1, z) == BITGEN_E_EMPTY);
+    CHECK(bitgen_encode_value(NULL, ids, 1, z) == BITGEN_E_ARG);
+    CHECK(bitgen_encode_value(&m, NULL, 1, z) == BITGEN_E_ARG);
+    CHECK(bitgen_encode_value(&m, ids, 1, NULL) == BITGEN_E_ARG);
+    ids[3] = 5;
+    CHECK(bitgen_encode_value(&m, ids, 4, z) == BITGEN_E_TOKEN);
+    ids[3] = -1;
+    CHECK(bitgen_encode_value(&m, ids, 4, z) == BITGEN_E_TOKEN);
+    CHECK(bitgen_encode_value(&m, ids, 3, z) == BITGEN_OK); /* the bad id is past n */
+    for (ok = 1, c = 0; c < 8; c++) ok &= z[c] != 9.0f;
+    CHECK(ok);
+    for (c = 0; c < 8; c++) z[c] = 9.0f;
+    ids[0] = 7;
+    CHECK(bitgen_encode_value(&m, ids, 1, z) == BITGEN_E_TOKEN);
+    for (ok = 1, c = 0; c < 8; c++) ok &= z[c] == 9.0f; /* an error leaves z alone */
+    CHECK(ok);
+    CHECK(bitgen_feed_value(NULL, z) == BITGEN_E_ARG && bitgen_feed_value(&m, NULL) == BITGEN_E_ARG);
+}
+
 /* ------------------------------------------------------------------ flash store */
 #define PAGE 256
 static uint8_t flash_mem[2 * PAGE], flash_snap[2 * PAGE];
@@ -721,6 +796,7 @@ int main(void)
     test_f32();
     test_exp();
     test_sampler();
+    test_value_code();
     test_store();
     test_store_parts();
     printf("%d passed, %d failed\n", n_pass, n_fail);

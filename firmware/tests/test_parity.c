@@ -4,8 +4,10 @@
  * tests/parity_vectors.h a program of operations with the reference's expected results:
  *   TEXT  prompt -> greedy tokens, plus the CRC-32 of every step's logits bits
  *   ROBOT prompt -> robot, Tiny-R1 steps, confidence bits, CRC of the probabilities
- *   WRITE / FORGET key, value texts -> status (0, E_MEM_FULL, E_MEM_NOT_PD), CRC of z
- *   ASK   question -> CRC of the memory readout, greedy answer tokens with the readout as prefix
+ *   WRITE / FORGET key ids (<bos> + text: bitgen_encode_text), value ids (answer + "</answer>", no <bos>:
+ *         bitgen_encode_value) -> status (0, E_MEM_FULL, E_MEM_NOT_PD), CRC of the value z
+ *   ASK   question -> CRC of the memory readout, greedy answer tokens after the readout fed as
+ *         BITGEN_VALUE_TOKENS prefix positions (bitgen_feed_value)
  *   IMAGE image k of parity_images (uint8 RGB) -> CRC of the pooled image features and of the fusion
  *         K, V state; the TEXT / ROBOT / ASK cases after it run fused with that image (k = -1: clear)
  * Both files are written by nbs/12_export.ipynb (write_parity). The program runs on the blob with
@@ -87,7 +89,7 @@ static int run_program(bitgen_model *m, int text_only)
             p += nk;
             nv = *p++;
             rc = bitgen_encode_text(m, k, nk, kz);
-            if (!rc) rc = bitgen_encode_text(m, p, nv, vz);
+            if (!rc) rc = bitgen_encode_value(m, p, nv, vz);
             p += nv;
             st = rc ? rc : (op == 4 ? bitgen_mem_write(m, vz, kz) : bitgen_mem_forget(m, vz, kz));
             ok = st == p[0] && crc_floats(vz, m->d) == (uint32_t)p[1];
@@ -103,7 +105,7 @@ static int run_program(bitgen_model *m, int text_only)
             p++;
             nn = *p++;
             bitgen_reset(m);
-            if (!rc) rc = bitgen_feed_prefix(m, rd);
+            if (!rc) rc = bitgen_feed_value(m, rd);
             if (rc || bitgen_generate(m, ids, n, out, nn, -1, 0.0f, 0, NULL) != nn || memcmp(out, p, 4u * (size_t)nn)) ok = 0;
             p += nn;
             check(ok, "ask (readout + answer)", cs++);
@@ -166,6 +168,28 @@ static void bad_inputs(void)
     check(rc == 0 && m->n == 200 && (uint32_t)m->T < 200, "200-token prompt streams (cache stays S+W)", -1);
     n0 = m->n;
     check(bitgen_argmax(lg, m->V) >= 0 && n0 == 200, "logits after a long prompt", -1);
+    /* the value code: arguments, and the stream is untouched by encode_value / advanced V positions by feed_value */
+    {
+        static float z[4096], z2[4096];
+        int32_t v[BITGEN_VALUE_TOKENS + 1];
+        for (i = 0; i <= BITGEN_VALUE_TOKENS; i++) v[i] = 9 + i;
+        bitgen_reset(m);
+        rc = bitgen_prompt(m, ids, 3, NULL);
+        n0 = m->n;
+        for (i = 0; i < m->d; i++) z[i] = z2[i] = 7.0f;
+        check(rc == 0 && bitgen_encode_value(m, v, BITGEN_VALUE_TOKENS, z) == 0 && m->n == n0, "encode_value: 16 tokens, stream untouched", -1);
+        check(bitgen_encode_value(m, v, BITGEN_VALUE_TOKENS + 1, z2) == BITGEN_E_ARG && z2[0] == 7.0f, "encode_value: 17 tokens -> E_ARG", -1);
+        check(bitgen_encode_value(m, v, 0, z2) == BITGEN_E_EMPTY, "encode_value: no tokens -> E_EMPTY", -1);
+        v[2] = m->V;
+        check(bitgen_encode_value(m, v, 3, z2) == BITGEN_E_TOKEN && z2[0] == 7.0f, "encode_value: id == vocab -> E_TOKEN, z unchanged", -1);
+        check(bitgen_encode_value(m, NULL, 1, z2) == BITGEN_E_ARG && bitgen_encode_value(m, v, 1, NULL) == BITGEN_E_ARG,
+              "encode_value(NULL) -> E_ARG", -1);
+        check(bitgen_feed_value(m, NULL) == BITGEN_E_ARG && bitgen_feed_value(NULL, z) == BITGEN_E_ARG && m->n == n0,
+              "feed_value(NULL) -> E_ARG", -1);
+        n0 = m->n;
+        rc = bitgen_feed_value(m, z);
+        check(rc == 0 && m->n == n0 + BITGEN_VALUE_TOKENS && m->pool_n == 3, "feed_value: V positions, none pooled", -1);
+    }
     /* more facts than slots: covered by the program (E_MEM_FULL); also directly */
     bitgen_mem_reset(m);
     {

@@ -8,10 +8,12 @@ The model is the committed parity model (tests/parity_model.h, a seeded random n
 the built-in tokenizer (tests/tok_vocab.h), so no trained checkpoint is needed. Every reply is
 computed here from the Python side, not written by hand:
   - the numbers: bitgen.export.IntRef (the bit-exact integer reference of the C runtime) on the
-    same blob: encode_text, mem_write / mem_forget / mem_read, feed_prefix, generate, robot;
+    same blob: encode_text (keys, questions), encode_value (values: the tokens of value + '</answer>'),
+    mem_write / mem_forget / mem_read, feed_value (the readout as VALUE_TOKENS prefix positions), generate, robot;
   - fact parsing: bitgen.facts.parse_fact (the C matcher must find the same key / value);
-  - the ask prompt and answer rule: bitgen.facts.question_prompt and BitGen.answer (<bos> + text,
-    readout prefix, greedy up to </answer>, special tokens skipped, stripped), on bytes;
+  - the ask prompt and answer rule: bitgen.facts.question_prompt and BitGen.answer (the readout as
+    16 prefix positions, <bos><answer>, greedy up to 16 tokens or </answer>, special tokens skipped,
+    stripped), on bytes;
   - the flash: RamFlash + Store below, a byte-level copy of bitgen.c section 7 (NOR programming,
     erase, power-cut budget with torn bytes, two pages, commit record last), and the memory image
     layout of main.c (header, P, B, fact records).
@@ -32,7 +34,7 @@ FW = ROOT / 'firmware'
 sys.path.insert(0, str(ROOT))
 from bitgen.export import (F, IntRef, MemoryFull, NotPositiveDefinite, XorShift32, cholesky, encode_twin,  # noqa: E402
                            facts_c_header, sample_topk, token_bytes)
-from bitgen.facts import _templates, parse_fact, question_prompt  # noqa: E402
+from bitgen.facts import ANSWER_CLOSE, VALUE_TOKENS, _templates, parse_fact, question_prompt  # noqa: E402
 from bitgen.robots import load_robots  # noqa: E402
 from bitgen.tokenizer import load_tokenizer  # noqa: E402
 
@@ -122,7 +124,7 @@ HELP = ("commands: help, info, crc <text>, sample <seed>, remember <text>, recal
         "ask <question>, facts, reboot, powercut <n> [torn], flash, corrupt <addr>, quit, or a prompt")
 PYSPACE = b' \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f'   # str.isspace() on ASCII
 KEY_MAX, VAL_MAX, REC, MEM_HDR, MEM_MAGIC = 96, 48, 148, 28, 0x4D4D4742
-GEN_MAX, ANSWER_MAX, LINE_MAX_LEN = 24, 12, 256
+GEN_MAX, ANSWER_MAX, LINE_MAX_LEN = 24, VALUE_TOKENS, 256
 SAMPLE_LOGITS = np.array([0.1, 2.0, -1.0, 1.5, 0.0, 1.9, -3.0, 0.7], np.float32)
 
 
@@ -165,6 +167,7 @@ class Demo:
     # --- helpers
     def ids(self, text: str): return [1] + encode_twin(self.tok, text)
     def z(self, text: bytes): return self.ref.encode_text(self.ids(text.decode()))
+    def value_ids(self, text: bytes): return encode_twin(self.tok, text.decode() + ANSWER_CLOSE)   # main.c value_ids: no <bos>
     def mem_crc(self): return crc32(self.ref.P.tobytes() + self.ref.B.tobytes())
     def fact_str(self, rel, k, v): return f"[{self.rels[rel]}] {esc(k)} -> {esc(v)}"
 
@@ -223,7 +226,10 @@ class Demo:
             return f"forget: not in memory: {self.fact_str(rel, k, v)} (memory unchanged)"
         if alpha > 0 and self.ref.count >= self.K:
             return f"edit: memory full ({self.ref.count} facts in {self.K} slots): forget one first"
-        kz, vz = self.z(k), self.z(v)
+        kz, vids = self.z(k), self.value_ids(v)
+        if len(vids) > VALUE_TOKENS:
+            return f"{cmd}: answer too long: {len(vids)} tokens, at most {VALUE_TOKENS} with {ANSWER_CLOSE} (memory unchanged)"
+        vz = self.ref.encode_value(vids)
         try: (self.ref.mem_write if alpha > 0 else self.ref.mem_forget)(vz, kz)
         except NotPositiveDefinite: return f"{cmd}: {ST[-24]} (memory unchanged)"
         except MemoryFull: return f"{cmd}: {ST[-23]} (memory unchanged)"
@@ -239,7 +245,7 @@ class Demo:
         if not q.encode().strip(PYSPACE): return "ask: usage: ask <question>, e.g. ask Where does the red drone charge?"
         r = self.ref.mem_read(self.z(q.encode()))
         ids = self.ids(question_prompt(q))                  # '<answer>': the question only addresses the memory
-        self.ref.reset(); self.ref.feed_prefix(r)
+        self.ref.reset(); self.ref.feed_value(r)
         toks, _ = self.ref.generate(ids, ANSWER_MAX, eos=self.close_id)
         toks = toks[:toks.index(self.close_id)] if self.close_id in toks else toks
         ans = b''.join(self.tb[t] for t in toks if t not in self.special).strip(PYSPACE)
@@ -333,6 +339,9 @@ def main_session(blob, tok) -> Session:
     s(f'forget {FACTS[1]}', f'forget {FACTS[1]}', 'forget The red drone charges at DOCK 7.',    # second time / other case: not in memory
       'forget The green crane is in hall 2.', f'ask {QUESTIONS[1]}')
     s('edit The cart is in hall 4.', 'edit The cart is in hall 4.', 'forget The cart is in hall 4.', 'facts')     # the same fact twice
+    # the longest answer a value holds (16 tokens with </answer>), asked back, then forgotten; one token more is refused
+    s('edit The probe is in a b c d e f g h i j k l m n.', 'ask Where is the probe?', 'forget The probe is in a b c d e f g h i j k l m n.',
+      'edit The probe is in a b c d e f g h i j k l m n o.', 'edit The probe is in red dock 7 by the north gate near the old mill.', 'facts')
     # bad input
     s('edit', 'edit    ', 'forget', 'ask', 'ask  ', 'edit hello world', 'forget the drone flies.',
       'edit The probe is in ' + 'x' * 60 + '.', 'edit The ' + 'y' * 100 + ' is in hall 1.', 'powercut', 'powercut x', 'powercut 12 soft',

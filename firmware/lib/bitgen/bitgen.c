@@ -1586,6 +1586,53 @@ int bitgen_encode_text(bitgen_model *m, const int32_t *ids, int n, float *z)
     return BITGEN_OK;
 }
 
+/* Memory values (bitgen.facts.encode_values / unbind): each answer token's
+ * embedding times a +-1 pattern of its position, signs drawn on the fly. */
+float bitgen_value_sign(uint32_t *state)
+{
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return (x >> 31) ? -1.0f : 1.0f;
+}
+
+int bitgen_encode_value(bitgen_model *m, const int32_t *ids, int n, float *z)
+{
+    uint32_t x = BITGEN_SIGN_SEED;
+    int j, c;
+    if (!m || !z || (!ids && n > 0)) return BITGEN_E_ARG;
+    if (n < 1) return BITGEN_E_EMPTY;
+    if (n > BITGEN_VALUE_TOKENS) return BITGEN_E_ARG;
+    for (j = 0; j < n; j++)
+        if (ids[j] < 0 || ids[j] >= m->V) return BITGEN_E_TOKEN;
+    for (c = 0; c < m->d; c++) z[c] = 0.0f;
+    for (j = 0; j < n; j++) {
+        const int8_t *row = m->emb_q + (size_t)ids[j] * (size_t)m->d;
+        const float s = m->emb_s[ids[j]];
+        for (c = 0; c < m->d; c++) {
+            const float e = (float)row[c] * s;
+            z[c] = z[c] + bitgen_value_sign(&x) * e;
+        }
+    }
+    return BITGEN_OK;
+}
+
+int bitgen_feed_value(bitgen_model *m, const float *readout)
+{
+    uint32_t x = BITGEN_SIGN_SEED;
+    int j, c;
+    if (!m || !readout) return BITGEN_E_ARG;
+    for (j = 0; j < BITGEN_VALUE_TOKENS; j++) {
+        /* p = sign_j * r in m->ctx (free between positions: attention rewrites it inside step) */
+        for (c = 0; c < m->d; c++) m->ctx[c] = bitgen_value_sign(&x) * readout[c];
+        linear(m, &m->prefix, m->ctx, m->x);
+        step(m, 0, 0);
+    }
+    return BITGEN_OK;
+}
+
 /* ===================================================================== */
 /* 12. Tokenizer                                                         */
 /* ===================================================================== */

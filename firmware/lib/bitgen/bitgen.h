@@ -8,7 +8,7 @@
  *   7. memory persistence: double-buffered flash pages (+ a RAM flash emulator)
  *   8. model: sections of the blob, the static arena
  *   9. forward pass: embedding, blocks with the int8 sink + window KV cache, LM head, generation
- *  10. robot head + Tiny-R1     11. episodic memory (write / forget / read)
+ *  10. robot head + Tiny-R1     11. episodic memory (write / forget / read, the value code)
  *  12. tokenizer: byte-level BPE encode / decode (tables from bitgen_vocab.h)
  *  13. image input: the vision encoder (tiny ViT) and text->vision fusion
  *
@@ -427,7 +427,8 @@ int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena
 void bitgen_reset(bitgen_model *m);   /* empty KV cache and pooled state */
 /* Feed one token; *logits (may be NULL) points at vocab_size floats valid until the next call. */
 int bitgen_forward_token(bitgen_model *m, int32_t token, const float **logits);
-/* Feed a memory readout [dim] as one position: prefix_proj(r), not pooled. */
+/* Feed a vector [dim] as one position: prefix_proj(r), not pooled, no logits
+ * (bitgen_feed_value feeds a memory readout as BITGEN_VALUE_TOKENS of them). */
 int bitgen_feed_prefix(bitgen_model *m, const float *readout);
 /* Feed a prompt; logits (LM head) only after the last token. E_TOKEN leaves the
  * tokens before the bad one fed. */
@@ -456,10 +457,40 @@ int bitgen_robot(bitgen_model *m, bitgen_robot_choice *out);
 /* ===================================================================== */
 /* 11. Episodic memory                                                   */
 /* ===================================================================== */
-/* P (K x K), B (K x d), L = chol(P), float32, sequential loops. */
+/* P (K x K), B (K x d), L = chol(P), float32, sequential loops.
+ * A fact is written as (value z, key): the key (and a question) is
+ * bitgen_encode_text of <bos> + text; the value is bitgen_encode_value of the
+ * answer's own tokens, object + "</answer>" without <bos> (bitgen.facts.value_ids),
+ * and an answer feeds the readout back with bitgen_feed_value. */
 void bitgen_mem_reset(bitgen_model *m);
 /* z = mem_enc(mean final hidden state of ids). Resets the stream (KV cache). */
 int bitgen_encode_text(bitgen_model *m, const int32_t *ids, int n, float *z);
+
+/* Memory values: a position-preserving code (bitgen.facts.encode_values / unbind).
+ * Sign stream (V = BITGEN_VALUE_TOKENS, d = dim): x = BITGEN_SIGN_SEED (uint32);
+ * for i = 0 .. V*d-1: x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+ * sign[i] = (x >> 31) ? -1.0f : +1.0f. Row j, column c is draw i = j*d + c.
+ * The signs are generated on the fly (no table in RAM or in the blob). */
+#define BITGEN_VALUE_TOKENS 16
+#define BITGEN_SIGN_SEED 0x9E3779B9u
+/* The next sign of the stream: one xorshift32 step of *state (the plain step: 0
+ * stays 0, unlike bitgen_xorshift32), then -1.0f if bit 31 is set, else +1.0f.
+ * Start with *state = BITGEN_SIGN_SEED. */
+float bitgen_value_sign(uint32_t *state);
+/* z[c] = sum over j = 0 .. n-1 (in order, float32) of sign[j][c] * emb(ids[j])[c],
+ * emb(t)[c] = (float)emb_q[t][c] * emb_s[t] (the token embedding bitgen_forward_token
+ * uses): z[c] = 0.0f; for j: for c: z[c] = z[c] + sign[j][c] * emb(ids[j])[c].
+ * ids = the tokens of answer + "</answer>", no <bos>. Does not touch the stream
+ * (KV cache, position, pooled state) or the memory. E_ARG: m, ids or z NULL, or
+ * n > BITGEN_VALUE_TOKENS; E_EMPTY: n < 1; E_TOKEN: an id outside [0, vocab).
+ * On error z is unchanged. */
+int bitgen_encode_value(bitgen_model *m, const int32_t *ids, int n, float *z);
+/* Feed a memory readout r [dim] as BITGEN_VALUE_TOKENS prefix positions, j = 0 .. V-1
+ * in order: p[c] = sign[j][c] * r[c], then bitgen_feed_prefix(p) (prefix_proj,
+ * not pooled, no logits). The stream advances by V positions; then prompt
+ * <bos><answer> and generate up to V tokens or </answer>. readout must not
+ * point into the model's arena. E_ARG: m or readout NULL. */
+int bitgen_feed_value(bitgen_model *m, const float *readout);
 /* E_MEM_FULL when mem_count == mem_slots; E_MEM_NOT_PD (forget of an unwritten fact): unchanged. */
 int bitgen_mem_write(bitgen_model *m, const float *z, const float *key);
 int bitgen_mem_forget(bitgen_model *m, const float *z, const float *key);
@@ -522,7 +553,8 @@ int bitgen_decode(const bitgen_tokenizer *t, const int32_t *ids, int n, char *ou
  * RAM) and returns the pooled image features (mean over patches, sequential
  * sums) in *pooled (may be NULL; valid until the next set_image); the image
  * stays in use across bitgen_reset until bitgen_clear_image. bitgen_encode_text
- * (memory keys and values) never uses the image. E_MODEL: a text-only blob. */
+ * (memory keys and questions) never uses the image, nor does bitgen_encode_value
+ * (values: embeddings only). E_MODEL: a text-only blob. */
 int bitgen_set_image(bitgen_model *m, const uint8_t *rgb, const float **pooled);
 void bitgen_clear_image(bitgen_model *m);
 
