@@ -89,17 +89,20 @@ def value_signs(dim: int, n: int = VALUE_TOKENS) -> np.ndarray:
     return out.reshape(n, dim)
 
 # %% ../nbs/08b_facts.ipynb #6d323aef
+def _check_value_length(value: str, n: int):
+    if n > VALUE_TOKENS:
+        raise ValueError(f"the answer {value!r} is {n} tokens with {ANSWER_CLOSE}; a memory value holds at most {VALUE_TOKENS}: shorten it")
+
 def value_ids(tokenizer, value: str) -> list[int]:
     "Token ids of `answer_target(value)`, what a memory value binds; ValueError when it is longer than VALUE_TOKENS."
     ids = tokenizer(answer_target(value), add_special_tokens=False)['input_ids']
-    if len(ids) > VALUE_TOKENS:
-        raise ValueError(f"the answer {value!r} is {len(ids)} tokens with {ANSWER_CLOSE}; a memory value holds at most {VALUE_TOKENS}: shorten it")
+    _check_value_length(value, len(ids))
     return ids
 
 def encode_values(model, tokenizer, values: list[str]) -> torch.Tensor:
     "Memory values z [N,d] = Σ_j s_j ⊙ e(t_j): each answer token's embedding bound to its position."
     ids, mask = tokenize(tokenizer, [answer_target(v) for v in values], next(model.parameters()).device, bos=False)
-    for v in values: value_ids(tokenizer, v)                      # the length check, with the answer named
+    for v, n in zip(values, mask.sum(1).tolist()): _check_value_length(v, n)
     e = model.embed_tokens(ids) * mask[..., None]
     return (e * torch.tensor(value_signs(e.shape[-1])[:ids.shape[1]]).to(e)).sum(1)
 
