@@ -1627,8 +1627,7 @@ int bitgen_feed_value(bitgen_model *m, const float *readout)
     for (j = 0; j < BITGEN_VALUE_TOKENS; j++) {
         /* p = sign_j * r in m->ctx (free between positions: attention rewrites it inside step) */
         for (c = 0; c < m->d; c++) m->ctx[c] = bitgen_value_sign(&x) * readout[c];
-        linear(m, &m->prefix, m->ctx, m->x);
-        step(m, 0, 0);
+        bitgen_feed_prefix(m, m->ctx);
     }
     return BITGEN_OK;
 }
