@@ -11,12 +11,12 @@ __all__ = ['F', 'LOG2E', 'C1', 'C2', 'P_EXP', 'RNG_DEFAULT', 'TOPK_MAX', 'CONFIG
            'XorShift32', 'argmax', 'sample_topk', 'write_blob', 'read_blob', 'linear_arrays', 'l2_normalize',
            'model_arrays', 'vision_arrays', 'arrays_to_blob', 'model_to_blob', 'blob_arrays', 'relu2', 'attend_i8',
            'IntRef', 'attention', 'step', 'ffn', 'embed', 'forward_token', 'prompt', 'generate', 'feed_prefix',
-           'pooled', 'image_patches', 'torch_image', 'parity_images', 'kv_i8', 'vit_attention', 'encode_image',
-           'set_image', 'clear_image', 'fuse', 'reason', 'robot', 'cholesky', 'chol_solve', 'MemoryFull',
-           'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update', 'mem_read', 'encode_text', 'encode_value',
-           'feed_value', 'parity_model', 'torch_agreement', 'parity_program', 'fusion_crc', 'atomic_write', 'c_bytes',
-           'c_ints', 'arena_bytes', 'write_parity', 'token_bytes', 'vocab_tables', 'encode_twin', 'vocab_c_tables',
-           'facts_c_header', 'export_headers', 'export_for_embedded']
+           'pooled', 'key_pool', 'key_pooled', 'image_patches', 'torch_image', 'parity_images', 'kv_i8',
+           'vit_attention', 'encode_image', 'set_image', 'clear_image', 'fuse', 'reason', 'robot', 'cholesky',
+           'chol_solve', 'MemoryFull', 'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update', 'mem_read',
+           'encode_text', 'encode_value', 'feed_value', 'parity_model', 'torch_agreement', 'parity_program',
+           'fusion_crc', 'atomic_write', 'c_bytes', 'c_ints', 'arena_bytes', 'write_parity', 'token_bytes',
+           'vocab_tables', 'encode_twin', 'vocab_c_tables', 'facts_c_header', 'export_headers', 'export_for_embedded']
 
 # %% ../nbs/12_export.ipynb #8fe98629
 import json, os, re, struct, tempfile, zlib
@@ -208,7 +208,7 @@ def read_blob(blob: bytes) -> tuple[dict, dict]:
 # %% ../nbs/12_export.ipynb #4ff1d268
 SEC = dict(emb_q=0x01, emb_s=0x02, consts=0x03, lm_head=0x10, prefix=0x12, mem_enc=0x14, robot_task=0x16,
            sel_up=0x18, sel_down=0x1A, r1_enc=0x1C, r1_x2g=0x1E, r1_h2g=0x20, r1_halt=0x22, r1_dec=0x24,
-           mem_addr=0x30, mem_M0=0x31, robots=0x32, v_patch=0x40, v_pos=0x42, f_alpha=0x43)
+           mem_addr=0x30, mem_M0=0x31, robots=0x32, mem_pool=0x33, v_patch=0x40, v_pos=0x42, f_alpha=0x43)
 LAYER_SEC = dict(qkv=0x01, out=0x03, up=0x05, down=0x07)
 FUSION_SEC = dict(q=0x01, kv=0x03, out=0x05)
 VISION_LAYER0, FUSION_LAYER0 = 0x40, 0x60   # layer field of vision block v / fusion layer f: 0x40 + v, 0x60 + f
@@ -247,6 +247,7 @@ def model_arrays(model: BitGenModel, vision: bool = True) -> tuple[dict, dict]:
                            + alibi_slopes(c.num_heads).tolist(), dtype=np.float32)
     A['mem_addr'] = mem.addr.detach().float().numpy().copy()
     A['mem_M0'] = mem.M0.detach().float().numpy().copy()
+    A['mem_pool'] = mem.pool_query.detach().float().numpy().copy()
     A['robots'] = l2_normalize(rh.robots.detach().float().numpy())
     cfg = dict(vocab_size=c.vocab_size, dim=d, n_layers=c.num_layers, n_heads=c.num_heads, ffn_dim=c.ffn_mult * d,
                n_sinks=c.num_sinks, window=c.window, mem_slots=c.memory_slots, n_robots=c.num_robots,
@@ -283,7 +284,7 @@ def arrays_to_blob(cfg: dict, A: dict) -> bytes:
     secs = [(SEC['emb_q'], 'i8', A['emb_q'].tobytes()), (SEC['emb_s'], 'f32', A['emb_s'].tobytes()),
             (SEC['consts'], 'f32', A['consts'].tobytes())]
     for k in GLOBAL_LINEARS: secs += _lin_sections(SEC[k], A[k])
-    for k in ('mem_addr', 'mem_M0', 'robots'): secs.append((SEC[k], 'f32', A[k].astype(np.float32).tobytes()))
+    for k in ('mem_addr', 'mem_M0', 'robots', 'mem_pool'): secs.append((SEC[k], 'f32', A[k].astype(np.float32).tobytes()))
     for i, L in enumerate(A['layers']):
         for k, kind in LAYER_SEC.items(): secs += _lin_sections((i + 1) << 8 | kind, L[k])
     if cfg.get('image_size'):
@@ -312,7 +313,8 @@ def blob_arrays(blob: bytes) -> tuple[dict, dict]:
     shapes = dict(lm_head=(V, d), prefix=(d, d), mem_enc=(d, d), robot_task=(d, d), sel_up=(d, d + R), sel_down=(R, d),
                   r1_enc=(d, d), r1_x2g=(4 * d, d), r1_h2g=(4 * d, d), r1_halt=(1, d), r1_dec=(d, d))
     A = dict(emb_q=np.frombuffer(S[SEC['emb_q']][1], np.int8).reshape(V, d), emb_s=f(SEC['emb_s']), consts=f(SEC['consts']),
-             mem_addr=f(SEC['mem_addr']).reshape(K, d), mem_M0=f(SEC['mem_M0']).reshape(K, d), robots=f(SEC['robots']).reshape(R, d))
+             mem_addr=f(SEC['mem_addr']).reshape(K, d), mem_M0=f(SEC['mem_M0']).reshape(K, d), robots=f(SEC['robots']).reshape(R, d),
+             mem_pool=f(SEC['mem_pool']) if SEC['mem_pool'] in S else None)   # older blobs: no query, the plain mean
     A.update({k: lin(SEC[k], *shapes[k]) for k in GLOBAL_LINEARS})
     lshape = dict(qkv=(3 * d, d), out=(d, d), up=(ffn, d), down=(d, ffn))
     A['layers'] = [{k: lin((i + 1) << 8 | kind, *lshape[k]) for k, kind in LAYER_SEC.items()} for i in range(cfg['n_layers'])]
@@ -366,6 +368,7 @@ class IntRef:
         self.kq, self.vq = np.zeros((n, T, self.H, self.hd), np.int8), np.zeros((n, T, self.H, self.hd), np.int8)
         self.kinv, self.vinv = np.ones((n, T, self.H), np.float32), np.ones((n, T, self.H), np.float32)
         self.n, self.pool, self.pool_n = 0, np.zeros(d, np.float32), 0
+        self.key_acc, self.key_max, self.key_wsum = np.zeros(d, np.float32), F(0), F(0)
 
 # %% ../nbs/12_export.ipynb #bececc76
 def _visible(self: IntRef, i: int):
@@ -398,7 +401,9 @@ def step(self: IntRef, x, logits: bool = True, pool: bool = True):
         x = self.ffn(L, (x + self.attention(l, x)).astype(np.float32))
         if self.fkv is not None and self.fusion_on and l >= self.first_fused: x = self.fuse(l - self.first_fused, x)
     self.n += 1
-    if pool: self.pool, self.pool_n = (self.pool + x).astype(np.float32), self.pool_n + 1
+    if pool:
+        self.key_pool(x)
+        self.pool, self.pool_n = (self.pool + x).astype(np.float32), self.pool_n + 1
     self.h = x
     return self.linear('lm_head', x) if logits else None
 IntRef.step = step
@@ -447,6 +452,22 @@ def pooled(self: IntRef):
     if self.pool_n == 0: raise ValueError("no tokens fed since reset: feed a prompt first")
     return (self.pool / F(self.pool_n)).astype(np.float32)
 IntRef.pooled = pooled
+
+def key_pool(self: IntRef, x):
+    "Add one hidden state to the memory-key attention pool: an online softmax, so expf only sees arguments <= 0."
+    s = seqsum(x * self.A['mem_pool']) if self.A['mem_pool'] is not None else F(0)
+    if self.pool_n == 0: self.key_max, self.key_wsum, self.key_acc = s, F(1), x.copy(); return
+    c = expf(F(self.key_max - s) if s > self.key_max else F(s - self.key_max))
+    if s > self.key_max: self.key_max, self.key_wsum, self.key_acc = s, F(self.key_wsum * c + F(1)), (self.key_acc * c + x).astype(np.float32)
+    else: self.key_wsum, self.key_acc = F(self.key_wsum + c), (self.key_acc + c * x).astype(np.float32)
+IntRef.key_pool = key_pool
+
+def key_pooled(self: IntRef):
+    "The memory-key pool Σ softmax(q·h)_t h_t of the hidden states fed since reset (the mean when q = 0)."
+    if self.pool_n == 0: raise ValueError("no tokens fed since reset: feed a prompt first")
+    return (self.key_acc / self.key_wsum).astype(np.float32)
+IntRef.key_pooled = key_pooled
+
 
 # %% ../nbs/12_export.ipynb #625998e1
 def image_patches(img, image_size: int, patch: int):
@@ -603,11 +624,11 @@ def mem_read(self: IntRef, key):
 IntRef.mem_read = mem_read
 
 def encode_text(self: IntRef, ids):
-    "Memory vector z of a short text: fresh stream, mean of final hidden states, memory encoder (resets the KV cache; never fused with an image)."
+    "Memory vector z of a short text: fresh stream, attention pool of final hidden states, memory encoder (resets the KV cache; never fused with an image)."
     self.reset(); on, self.fusion_on = self.fusion_on, False
     try: self.prompt(ids)
     finally: self.fusion_on = on
-    return self.linear('mem_enc', self.pooled())
+    return self.linear('mem_enc', self.key_pooled())
 IntRef.encode_text = encode_text
 
 # %% ../nbs/12_export.ipynb #2b56a3b9
@@ -632,10 +653,11 @@ IntRef.feed_value = feed_value
 
 # %% ../nbs/12_export.ipynb #1b0d5077
 def parity_model() -> BitGenModel:
-    "The seeded test model of the parity vectors: nano, window 16, 16 memory slots, fusion gates α_f = 0.5 (f + 1)."
+    "The seeded test model of the parity vectors: nano, window 16, 16 memory slots, fusion gates α_f = 0.5 (f + 1), a key-pool query 0.25·N(0, I)."
     torch.manual_seed(0)
     m = BitGenModel(BitGenConfig('nano', window=16, memory_slots=16)).eval()
     for f, gate in enumerate(m.t2v): gate.alpha.data.fill_(0.5 * (f + 1))
+    m.memory.pool_query.data = 0.25 * torch.randn(m.config.embed_dim, generator=torch.Generator().manual_seed(1))   # a real softmax, not the mean
     return m
 
 # %% ../nbs/12_export.ipynb #c8c16c73
@@ -758,7 +780,7 @@ def arena_bytes(cfg: dict) -> int:
     kv_cache = [L * T * d, L * T * d, 4 * L * T * H, 4 * L * T * H]
     vit_scratch = [4 * NP * d, NP * d, NP * d, 4 * NP * H, 4 * NP * H, 4 * PD]           # shares the KV cache's bytes
     sizes = [16 * 1024, FL * NP * d, FL * NP * d, 4 * FL * NP * H, 4 * FL * NP * H, 4 * d if NP else 0, mx] + [4 * n for n in (
-        d, mx, 3 * d, d, d, ffn, max(T, NP), V, d, K * K, K * d, K * K, K, K, K, K, d, 4 * d, 4 * d, d, d, d, d + R, max(d, R), R)]
+        d, mx, 3 * d, d, d, ffn, max(T, NP), V, d, d, K * K, K * d, K * K, K, K, K, K, d, 4 * d, 4 * d, d, d, d, d + R, max(d, R), R)]
     return sum(a(s) for s in sizes) + max(sum(a(s) for s in kv_cache), sum(a(s) for s in vit_scratch))
 
 def write_parity(model, tok, out_dir, n_new: int = 8) -> dict:

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ANSWER_OPEN', 'ANSWER_CLOSE', 'VALUE_TOKENS', 'SIGN_SEED', 'QUERY_FRAMES', 'Fact', 'parse_fact', 'question_prompt',
            'answer_target', 'tokenize', 'encode_texts', 'value_signs', 'value_ids', 'encode_values', 'unbind',
-           'FactEditor', 'reword', 'fact_episode_loss', 'question_prompt_fallback']
+           'FactEditor', 'reword', 'fact_episode_loss', 'question_prompt_fallback', 'key_pool_weights', 'plot_key_pool']
 
 # %% ../nbs/08b_facts.ipynb #8124ab97
 import re, functools
@@ -279,3 +279,26 @@ def _fact_losses(model, tok, flat, r, wq, qmask, keys, kmask, qs, device, kl_wei
     kl = model.memory.kl().mean()
     loss = lm + nce_weight * nce + kl_weight * kl
     return dict(loss=loss, lm=lm, nce=nce, kl=kl, acc=acc.detach(), n_questions=len(flat))
+
+# %% ../nbs/08b_facts.ipynb #d8aad4b0
+from .memory import pool_weights
+
+@torch.no_grad()
+def key_pool_weights(model, tokenizer, texts: list[str]) -> list[tuple[list[str], list[float]]]:
+    "Per text, its tokens (with <bos>) and the memory-key attention-pool weight of each."
+    ids, mask = tokenize(tokenizer, texts, next(model.parameters()).device)
+    w = pool_weights(model.run_text(ids)[0], model.memory.pool_query, mask)
+    return [(tokenizer.convert_ids_to_tokens(ids[b, :n].tolist()), w[b, :n].tolist()) for b, n in enumerate(mask.sum(1).tolist())]
+
+# %% ../nbs/08b_facts.ipynb #140feeb8
+def plot_key_pool(rows: list[tuple[list[str], list[float]]], ax=None, title: str = 'memory-key attention pool'):
+    "One row of token cells per text, shaded by pool weight (the output of `key_pool_weights`); returns the figure."
+    import matplotlib.pyplot as plt
+    T = max(len(t) for t, _ in rows); W = np.full((len(rows), T), np.nan)
+    for i, (_, w) in enumerate(rows): W[i, :len(w)] = w
+    if ax is None: _, ax = plt.subplots(figsize=(min(1.1 * T, 14), 0.5 * len(rows) + 1))
+    ax.imshow(W, cmap='Blues', vmin=0, vmax=1, aspect='auto')
+    for i, (toks, w) in enumerate(rows):
+        for j, (t, x) in enumerate(zip(toks, w)): ax.text(j, i, t.replace('Ġ', ''), ha='center', va='center', fontsize=8, color='white' if x > 0.5 else 'black')
+    ax.set_xticks([]); ax.set_yticks([]); ax.set_title(title)
+    return ax.figure

@@ -73,7 +73,7 @@ class BitGenOutput(ModelOutput):
     "What one forward pass returns."
     logits: torch.Tensor = None          # [B, T, vocab] (prefix positions dropped)
     hidden: torch.Tensor = None          # [B, T, d] final hidden states of the text tokens
-    pooled: torch.Tensor = None          # [B, d] masked mean of `hidden`: the task / fact encoding
+    pooled: torch.Tensor = None          # [B, d] masked mean of `hidden`: the task encoding (robot head)
     robot_logits: torch.Tensor = None    # [B, num_robots]
     robot_probs: torch.Tensor = None     # [B, num_robots]
     text_feat: torch.Tensor = None       # [B, d] unfused pooled text (for ITC), when an image is given

@@ -1020,6 +1020,7 @@ static size_t arena_carve(bitgen_model *m, const bitgen_config *c, uint8_t *base
     TAKE(att, float, T > NP ? T : NP);
     TAKE(logits, float, V);
     TAKE(pool, float, d);
+    TAKE(key_acc, float, d);
     TAKE(P, float, K * K);
     TAKE(B, float, K * d);
     TAKE(L, float, K * K);
@@ -1140,6 +1141,14 @@ int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena
     m->mem_m0 = (const float *)p;
     if (get_sec(m, BITGEN_S_ROBOTS, BITGEN_DT_F32, 4u * (size_t)m->R * (size_t)d, &p)) return BITGEN_E_MODEL;
     m->robots = (const float *)p;
+    m->mem_pool = NULL; /* blobs written before the attention pool: zero query, which pools the plain mean */
+    {
+        bitgen_section s;
+        if (bitgen_blob_find(&m->blob, BITGEN_S_MEM_POOL, &s) == BITGEN_OK) {
+            if (get_sec(m, BITGEN_S_MEM_POOL, BITGEN_DT_F32, 4u * (size_t)d, &p)) return BITGEN_E_MODEL;
+            m->mem_pool = (const float *)p;
+        }
+    }
     if (get_lin(m, &m->lm_head, BITGEN_S_LM_HEAD, m->V, d) || get_lin(m, &m->prefix, BITGEN_S_PREFIX, d, d) ||
         get_lin(m, &m->mem_enc, BITGEN_S_MEM_ENC, d, d) || get_lin(m, &m->robot_task, BITGEN_S_ROBOT_TASK, d, d) ||
         get_lin(m, &m->sel_up, BITGEN_S_SEL_UP, d, d + m->R) || get_lin(m, &m->sel_down, BITGEN_S_SEL_DOWN, m->R, d) ||
@@ -1233,6 +1242,9 @@ void bitgen_reset(bitgen_model *m)
     m->n = 0;
     m->pool_n = 0;
     for (i = 0; i < m->d; i++) m->pool[i] = 0.0f;
+    for (i = 0; i < m->d; i++) m->key_acc[i] = 0.0f;
+    m->key_max = 0.0f;
+    m->key_wsum = 0.0f;
 }
 
 static void attention(bitgen_model *m, int l)
@@ -1285,6 +1297,31 @@ static void fuse(bitgen_model *m, int f)
     for (i = 0; i < m->d; i++) m->x[i] = m->x[i] + a * m->tmp[i];
 }
 
+/* Memory keys pool the stream's hidden states by softmax(q . h) (bitgen.memory.attention_pool).
+ * Online: a new maximum rescales what came before, so expf only sees
+ * arguments <= 0 and the tokens need not be kept. */
+static void key_pool(bitgen_model *m, const float *x)
+{
+    int i;
+    float s = 0.0f, c;
+    if (m->mem_pool)
+        for (i = 0; i < m->d; i++) s = s + x[i] * m->mem_pool[i];
+    if (m->pool_n == 0) {
+        m->key_max = s;
+        m->key_wsum = 1.0f;
+        for (i = 0; i < m->d; i++) m->key_acc[i] = x[i];
+    } else if (s > m->key_max) {
+        c = bitgen_expf(m->key_max - s);
+        m->key_max = s;
+        m->key_wsum = m->key_wsum * c + 1.0f;
+        for (i = 0; i < m->d; i++) m->key_acc[i] = m->key_acc[i] * c + x[i];
+    } else {
+        c = bitgen_expf(s - m->key_max);
+        m->key_wsum = m->key_wsum + c;
+        for (i = 0; i < m->d; i++) m->key_acc[i] = m->key_acc[i] + c * x[i];
+    }
+}
+
 /* m->x holds the input vector; runs all blocks at position m->n. */
 static void step(bitgen_model *m, int want_logits, int pool)
 {
@@ -1298,6 +1335,7 @@ static void step(bitgen_model *m, int want_logits, int pool)
     m->n++;
     if (pool) {
         for (i = 0; i < m->d; i++) m->pool[i] = m->pool[i] + m->x[i];
+        key_pool(m, m->x);
         m->pool_n++;
     }
     if (want_logits) linear(m, &m->lm_head, m->x, m->logits);
@@ -1581,7 +1619,7 @@ int bitgen_encode_text(bitgen_model *m, const int32_t *ids, int n, float *z)
     rc = bitgen_prompt(m, ids, n, NULL);
     m->image_on = img;
     if (rc) return rc;
-    for (i = 0; i < m->d; i++) m->ctx[i] = m->pool[i] / (float)m->pool_n;
+    for (i = 0; i < m->d; i++) m->ctx[i] = m->key_acc[i] / m->key_wsum;
     linear(m, &m->mem_enc, m->ctx, z);
     return BITGEN_OK;
 }

@@ -349,6 +349,7 @@ void bitgen_ramflash_init(bitgen_flash *f, bitgen_ramflash *rf, uint8_t *mem, ui
 #define BITGEN_S_MEM_ADDR 0x30u   /* f32 [mem_slots, dim] */
 #define BITGEN_S_MEM_M0 0x31u     /* f32 [mem_slots, dim] */
 #define BITGEN_S_ROBOTS 0x32u     /* f32 [n_robots, dim], unit rows */
+#define BITGEN_S_MEM_POOL 0x33u   /* f32 [dim], query of the memory-key attention pool (optional: absent = 0, the mean) */
 #define BITGEN_L_QKV 0x01u
 #define BITGEN_L_OUT 0x03u
 #define BITGEN_L_UP 0x05u
@@ -381,7 +382,7 @@ typedef struct bitgen_model {
     float eps, isq, lam, robot_scale, halt_bias, halt_thr;
     const float *slopes;
     const int8_t *emb_q;
-    const float *emb_s, *mem_addr, *mem_m0, *robots;
+    const float *emb_s, *mem_addr, *mem_m0, *robots, *mem_pool; /* mem_pool NULL: zero query */
     bitgen_linear lm_head, prefix, mem_enc, robot_task, sel_up, sel_down, r1_enc, r1_x2g, r1_h2g, r1_halt, r1_dec;
     bitgen_layer layer[BITGEN_MAX_LAYERS];
     /* image input (NP == 0: text-only blob) */
@@ -395,6 +396,7 @@ typedef struct bitgen_model {
     int8_t *kq, *vq, *q;         /* KV cache [L][T][d] int8; quantised activations */
     float *kinv, *vinv;          /* [L][T][H] */
     float *x, *nrm, *qkv, *ctx, *tmp, *ff, *att, *logits, *pool;
+    float *key_acc, key_max, key_wsum; /* memory-key attention pool: online softmax over the pooled tokens */
     float *P, *B, *L, *w, *aw, *y, *u;       /* memory */
     float *e, *gx, *g, *h, *c, *agg, *rbuf, *sel, *probs; /* Tiny-R1 and robot head */
     int8_t *fkq, *fvq;           /* per fusion layer, the image's K, V [FL][NP][d] int8 */
@@ -463,7 +465,9 @@ int bitgen_robot(bitgen_model *m, bitgen_robot_choice *out);
  * answer's own tokens, object + "</answer>" without <bos> (bitgen.facts.value_ids),
  * and an answer feeds the readout back with bitgen_feed_value. */
 void bitgen_mem_reset(bitgen_model *m);
-/* z = mem_enc(mean final hidden state of ids). Resets the stream (KV cache). */
+/* z = mem_enc(attention pool of the final hidden states of ids: softmax(q . h)
+ * weights, q the blob's MEM_POOL query, online in float32; q absent = the mean).
+ * Resets the stream (KV cache). */
 int bitgen_encode_text(bitgen_model *m, const int32_t *ids, int n, float *z);
 
 /* Memory values: a position-preserving code (bitgen.facts.encode_values / unbind).
