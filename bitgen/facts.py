@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['ANSWER_OPEN', 'ANSWER_CLOSE', 'VALUE_TOKENS', 'SIGN_SEED', 'QUERY_FRAMES', 'Fact', 'parse_fact', 'question_prompt',
            'answer_target', 'tokenize', 'encode_texts', 'value_signs', 'value_ids', 'encode_values', 'unbind',
-           'FactEditor', 'reword', 'fact_episode_loss', 'question_prompt_fallback', 'key_pool_weights', 'plot_key_pool']
+           'FactEditor', 'filler_pieces', 'filler_frame', 'reword', 'fact_episode_loss', 'question_prompt_fallback',
+           'key_pool_weights', 'plot_key_pool']
 
 # %% ../nbs/08b_facts.ipynb #8124ab97
 import re, functools
@@ -208,8 +209,20 @@ def _question0_patterns() -> tuple:
     return tuple(out)
 
 # %% ../nbs/08b_facts.ipynb #f9f1b724
-def reword(question: str, subject: str | None = None, relation: str | None = None, generator=None) -> str | None:
-    "`question` (a training question 0) in a random QUERY_FRAMES wording; None if it is not a question 0 and no subject is given."
+def filler_pieces(tokenizer) -> tuple[str, ...]:
+    "The tokenizer's lower-case alphabetic pieces of 2+ letters: what made-up filler words are glued from."
+    return tuple(sorted(t for t in tokenizer.get_vocab() if re.fullmatch(r'[a-z]{2,}', t)))
+
+def filler_frame(subject: str, pieces, generator=None) -> str:
+    "'<1-4 made-up words> the {subject} <0-3 made-up words>?': a question whose only real content is its subject."
+    r = lambda lo, hi: int(torch.randint(lo, hi, (1,), generator=generator))
+    word = lambda: ''.join(pieces[r(0, len(pieces))] for _ in range(r(1, 4)))
+    n1, n2 = r(1, 5), r(0, 4)
+    q = ' '.join([word() for _ in range(n1)] + ['the', subject] + [word() for _ in range(n2)]) + '?'
+    return q[0].upper() + q[1:]
+
+def reword(question: str, subject: str | None = None, relation: str | None = None, generator=None, pieces=()) -> str | None:
+    "`question` (a training question 0) in a random QUERY_FRAMES wording, or half the time a `filler_frame` when `pieces` are given; None if it is not a question 0 and no subject is given."
     rels = {r['id']: r for r in _default_relations()}
     if relation is not None and relation not in rels: raise ValueError(f"unknown relation {relation!r}; known: {sorted(rels)}")
     rel = rels.get(relation)
@@ -217,6 +230,7 @@ def reword(question: str, subject: str | None = None, relation: str | None = Non
         hit = next(((r, m['subject']) for r, rx in _question0_patterns() if (m := rx.fullmatch(question))), None)
         if hit is None: return None
         rel, subject = (rel or hit[0]), (subject or hit[1])
+    if pieces and float(torch.rand((), generator=generator)) < 0.5: return filler_frame(subject, pieces, generator)
     frame = QUERY_FRAMES[int(torch.randint(len(QUERY_FRAMES), (1,), generator=generator))]
     key = rel['statement'].split('{object}')[0].format(subject=subject).strip()
     return frame.format(subject=subject, question=question, key=key)
@@ -232,7 +246,7 @@ def fact_episode_loss(model, tokenizer, episodes, device=None, kl_weight: float 
     vals, _ = _pad_group(encode_values(model, tokenizer, [f.value_text for fs in facts for f in fs]), sizes)
     model.memory.reset(len(eps)); model.memory.write(vals, key=keys, mask=kmask)
     qs = [[(q, a, fi) for q, a, k, fi in zip(e.questions, e.answers, e.kinds, e.fact_index) if k in kinds] for e in eps]
-    if augment: qs = [x + _reworded(x, e, augment, generator) for x, e in zip(qs, eps)]
+    if augment: pieces = filler_pieces(tokenizer); qs = [_reworded(x, e, augment, generator, pieces) for x, e in zip(qs, eps)]
     qsizes = [max(len(x), 1) for x in qs]
     qs = [x if x else [(question_prompt_fallback(e), NO_ANSWER, -1)] for x, e in zip(qs, eps)]
     flat = [t for x in qs for t in x]
@@ -242,14 +256,13 @@ def fact_episode_loss(model, tokenizer, episodes, device=None, kl_weight: float 
     r = readout[qmask]                                                  # [sum Q, d] in flat order
     return _fact_losses(model, tokenizer, flat, r, wq, qmask, keys, kmask, qs, device, kl_weight, nce_weight, temperature)
 
-def _reworded(qs, ep: FactEpisode, p: float, generator) -> list:
-    "With probability p per question, the same question (answer, fact) once more in a `reword` wording."
+def _reworded(qs, ep: FactEpisode, p: float, generator, pieces=()) -> list:
+    "The questions, each asked instead in a `reword` wording with probability p (same answer, same fact; the step costs the same)."
     out = []
     for q, a, fi in qs:
-        if float(torch.rand((), generator=generator)) >= p: continue
         s, rel = (ep.triples[fi][0], ep.triples[fi][1]) if fi >= 0 else (None, None)
-        w = reword(q, s, rel, generator)
-        if w is not None: out.append((w, a, fi))
+        w = reword(q, s, rel, generator, pieces) if float(torch.rand((), generator=generator)) < p else None
+        out.append((q if w is None else w, a, fi))
     return out
 
 def question_prompt_fallback(ep: FactEpisode) -> str:

@@ -34,7 +34,7 @@ class LearnerConfig:
     batch_size: int = 16             # global batch per source (shapes, robots)
     fact_batch: int = 4              # global fact episodes per step
     max_facts: int = 16              # facts per training episode: uniform in 1..max_facts
-    fact_augment: float = 0.0        # chance a trained fact question is also asked in another wording (facts.reword); off: see the LR sweep section
+    fact_augment: float = 0.0        # chance a trained fact question is asked in another wording instead (facts.reword); train.ipynb sets it
     swap_negatives: bool = False     # ITC / ITM also see each caption with one attribute swapped (data.attribute_swap); off: see below
     grad_accum: int = 1
     lr: float = 2e-3                 # stage-1 peak LR (train.ipynb uses 3e-3; see the LR sweep below)
