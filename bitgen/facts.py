@@ -257,7 +257,7 @@ def fact_episode_loss(model, tokenizer, episodes, device=None, kl_weight: float 
     return _fact_losses(model, tokenizer, flat, r, wq, qmask, keys, kmask, qs, device, kl_weight, nce_weight, temperature)
 
 def _reworded(qs, ep: FactEpisode, p: float, generator, pieces=()) -> list:
-    "The questions, each asked instead in a `reword` wording with probability p (same answer, same fact; the step costs the same)."
+    "The questions, each asked instead in a `reword` wording with probability p (same answer, same fact; as many questions as before)."
     out = []
     for q, a, fi in qs:
         s, rel = (ep.triples[fi][0], ep.triples[fi][1]) if fi >= 0 else (None, None)
