@@ -457,9 +457,12 @@ def key_pool(self: IntRef, x):
     "Add one hidden state to the memory-key attention pool: an online softmax, so expf only sees arguments <= 0."
     s = seqsum(x * self.A['mem_pool']) if self.A['mem_pool'] is not None else F(0)
     if self.pool_n == 0: self.key_max, self.key_wsum, self.key_acc = s, F(1), x.copy(); return
-    c = expf(F(self.key_max - s) if s > self.key_max else F(s - self.key_max))
-    if s > self.key_max: self.key_max, self.key_wsum, self.key_acc = s, F(self.key_wsum * c + F(1)), (self.key_acc * c + x).astype(np.float32)
-    else: self.key_wsum, self.key_acc = F(self.key_wsum + c), (self.key_acc + c * x).astype(np.float32)
+    if s > self.key_max:
+        c = expf(F(self.key_max - s))
+        self.key_max, self.key_wsum, self.key_acc = s, F(self.key_wsum * c + F(1)), (self.key_acc * c + x).astype(np.float32)
+    else:
+        c = expf(F(s - self.key_max))
+        self.key_wsum, self.key_acc = F(self.key_wsum + c), (self.key_acc + c * x).astype(np.float32)
 IntRef.key_pool = key_pool
 
 def key_pooled(self: IntRef):

@@ -12,19 +12,22 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .quant import BitLinear
 
 # %% ../nbs/02_memory.ipynb #492162a1
+def _check_span(h: torch.Tensor, mask: torch.Tensor | None):
+    "Hidden states must be [B,T,d] and a mask [B,T]."
+    if h.dim() != 3: raise ValueError(f"hidden states must be [batch, tokens, dim], got shape {tuple(h.shape)}")
+    if mask is not None and mask.shape != h.shape[:2]: raise ValueError(f"mask must be [batch, tokens] = {tuple(h.shape[:2])}, got {tuple(mask.shape)}")
+
 def masked_mean(h: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     "Mean of `h` [B,T,d] over T where `mask` [B,T] is true (all of T when mask is None): [B,d]."
-    if h.dim() != 3: raise ValueError(f"hidden states must be [batch, tokens, dim], got shape {tuple(h.shape)}")
+    _check_span(h, mask)
     if mask is None: return h.mean(1)
-    if mask.shape != h.shape[:2]: raise ValueError(f"mask must be [batch, tokens] = {tuple(h.shape[:2])}, got {tuple(mask.shape)}")
     m = mask.to(h.dtype).unsqueeze(-1)
     return (h * m).sum(1) / m.sum(1).clamp(min=1)
 
 # %% ../nbs/02_memory.ipynb #8fd0f11e
 def pool_weights(h: torch.Tensor, query: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     "softmax(h·query) over T where `mask` [B,T] is true: [B,T] (uniform when query = 0)."
-    if h.dim() != 3: raise ValueError(f"hidden states must be [batch, tokens, dim], got shape {tuple(h.shape)}")
-    if mask is not None and mask.shape != h.shape[:2]: raise ValueError(f"mask must be [batch, tokens] = {tuple(h.shape[:2])}, got {tuple(mask.shape)}")
+    _check_span(h, mask)
     s = h @ query
     if mask is not None: s = s.masked_fill(~mask.bool(), float('-inf'))
     return s.softmax(-1)

@@ -1145,8 +1145,8 @@ int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena
     {
         bitgen_section s;
         if (bitgen_blob_find(&m->blob, BITGEN_S_MEM_POOL, &s) == BITGEN_OK) {
-            if (get_sec(m, BITGEN_S_MEM_POOL, BITGEN_DT_F32, 4u * (size_t)d, &p)) return BITGEN_E_MODEL;
-            m->mem_pool = (const float *)p;
+            if (s.type != BITGEN_DT_F32 || s.size != 4u * (size_t)d) return BITGEN_E_MODEL;
+            m->mem_pool = (const float *)s.data;
         }
     }
     if (get_lin(m, &m->lm_head, BITGEN_S_LM_HEAD, m->V, d) || get_lin(m, &m->prefix, BITGEN_S_PREFIX, d, d) ||
