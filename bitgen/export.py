@@ -14,9 +14,10 @@ __all__ = ['F', 'LOG2E', 'C1', 'C2', 'P_EXP', 'RNG_DEFAULT', 'TOPK_MAX', 'CONFIG
            'pooled', 'key_pool', 'key_pooled', 'image_patches', 'torch_image', 'parity_images', 'kv_i8',
            'vit_attention', 'encode_image', 'set_image', 'clear_image', 'fuse', 'reason', 'robot', 'cholesky',
            'chol_solve', 'MemoryFull', 'NotPositiveDefinite', 'mem_reset', 'address', 'mem_update', 'mem_read',
-           'encode_text', 'encode_value', 'feed_value', 'parity_model', 'torch_agreement', 'parity_program',
-           'fusion_crc', 'atomic_write', 'c_bytes', 'c_ints', 'arena_bytes', 'write_parity', 'token_bytes',
-           'vocab_tables', 'encode_twin', 'vocab_c_tables', 'facts_c_header', 'export_headers', 'export_for_embedded']
+           'encode_text', 'encode_value', 'feed_value', 'value_scores', 'generate_value', 'value_match', 'parity_model',
+           'torch_agreement', 'parity_program', 'fusion_crc', 'atomic_write', 'c_bytes', 'c_ints', 'arena_bytes',
+           'write_parity', 'token_bytes', 'vocab_tables', 'encode_twin', 'vocab_c_tables', 'facts_c_header',
+           'export_headers', 'export_for_embedded']
 
 # %% ../nbs/12_export.ipynb #8fe98629
 import json, os, re, struct, tempfile, zlib
@@ -654,6 +655,40 @@ def feed_value(self: IntRef, r):
     for j in range(VALUE_TOKENS): self.feed_prefix((s[j] * r).astype(np.float32))
 IntRef.feed_value = feed_value
 
+# %% ../nbs/12_export.ipynb #a49a52e2
+from .facts import MEMORY_BETA
+
+def value_scores(self: IntRef, u):
+    "The memory channel's score of every token [V] for an unbound vector u: float32(int8(u) · emb_q[t]) * (emb_s[t] / inv)."
+    q, inv = quantize_i8(u)
+    acc = self.A['emb_q'].astype(np.int32) @ q.astype(np.int32)
+    return (acc.astype(np.float32) * (self.A['emb_s'] / inv).astype(np.float32)).astype(np.float32)
+IntRef.value_scores = value_scores
+
+def generate_value(self: IntRef, r, ids, max_new_tokens: int, beta: float = MEMORY_BETA, eos: int = -1):
+    "bitgen_generate_value: greedy with the memory channel of readout r (bitgen.facts.MemoryChannel); (new tokens, CRC-32 of each step's logits)."
+    s, res = value_signs(self.d), np.asarray(r, np.float32).copy()
+    logits, out, crcs = self.prompt(ids), [], []
+    for j in range(max_new_tokens):
+        if j < VALUE_TOKENS: logits = (logits + F(beta) * self.value_scores((s[j] * res).astype(np.float32))).astype(np.float32)
+        crcs.append(crc32(bits(logits).tobytes())); tok = argmax(logits); out.append(tok)
+        if j < VALUE_TOKENS: res = (res - s[j] * self.embed(tok)).astype(np.float32)
+        if tok == eos or j == max_new_tokens - 1: break
+        logits = self.forward_token(tok)
+    return out, crcs
+IntRef.generate_value = generate_value
+
+# %% ../nbs/12_export.ipynb #746082d4
+def value_match(self: IntRef, r, ids, close: int):
+    "bitgen_value_match: cosine of r with encode_value(ids up to the first `close`, included); 0 when they do not close within VALUE_TOKENS."
+    ids = [int(t) for t in ids]
+    if close not in ids[:VALUE_TOKENS]: return F(0)
+    try: z = self.encode_value(ids[:ids.index(close) + 1])
+    except ValueError: return F(0)                                        # an id out of range
+    r = np.asarray(r, np.float32); nn = F(seqsum(r * r) * seqsum(z * z))
+    return F(seqsum(r * z) / np.sqrt(nn)) if nn > 0 else F(0)
+IntRef.value_match = value_match
+
 # %% ../nbs/12_export.ipynb #1b0d5077
 def parity_model() -> BitGenModel:
     "The seeded test model of the parity vectors: nano, window 16, 16 memory slots, fusion gates α_f = 0.5 (f + 1), a key-pool query 0.25·N(0, I)."
@@ -722,19 +757,21 @@ def parity_program(ref: IntRef, tok, n_new: int = 8, images=()) -> tuple[list[in
         except MemoryFull: st = -23
         except NotPositiveDefinite: st = -24
         prog.extend([op, len(k), *k, len(v), *v, st, _u32(crc32(bits(vz).tobytes()))])
-    def ask(q):
+    close = tok.convert_tokens_to_ids('</answer>')
+    def ask(q, val):
         nonlocal cases; cases += 1
-        ids = _enc(tok, q); r = ref.mem_read(ref.encode_text(ids))
-        ref.reset(); ref.feed_value(r); toks, _ = ref.generate(ids, n_new)
-        prog.extend([OP_ASK, len(ids), *ids, _u32(crc32(bits(r).tobytes())), len(toks), *toks])
+        ids, v = _enc(tok, q), _enc(tok, val + '</answer>', bos=False); r = ref.mem_read(ref.encode_text(ids))
+        ref.reset(); ref.feed_value(r); toks, _ = ref.generate_value(r, ids, n_new)     # the memory channel on
+        m_gen, m_val = (_u32(bits(ref.value_match(r, x, close))) for x in (toks, v))    # the answer's match, the value's
+        prog.extend([OP_ASK, len(ids), *ids, _u32(crc32(bits(r).tobytes())), len(toks), *toks, close, len(v), *v, m_gen, m_val])
     prog.append(OP_MRESET); ref.mem_reset()
-    for fact, key, val, q in PARITY_FACTS: mem(OP_WRITE, key, val); ask(q)
-    for fact, key, val, q in PARITY_FACTS[:2]: mem(OP_FORGET, key, val); ask(q)
+    for fact, key, val, q in PARITY_FACTS: mem(OP_WRITE, key, val); ask(q, val)
+    for fact, key, val, q in PARITY_FACTS[:2]: mem(OP_FORGET, key, val); ask(q, val)
     mem(OP_FORGET, "never written", "nothing")      # -> E_MEM_NOT_PD, memory unchanged
-    ask(PARITY_FACTS[2][3])
+    ask(PARITY_FACTS[2][3], PARITY_FACTS[2][2])
     prog.append(OP_MRESET); ref.mem_reset()
     for k in range(ref.cfg['mem_slots'] + 1): mem(OP_WRITE, f"fact {k}", f"value {k}")   # the last -> E_MEM_FULL
-    ask("fact 3")
+    ask("fact 3", "value 3")
     text_cases = cases
     for k, img in enumerate(images if ref.cfg['image_size'] else []):   # image + text: IMAGE sets (or, k = -1, clears) the image
         prog.extend([OP_IMAGE, k, _u32(crc32(bits(ref.set_image(img)).tobytes())), _u32(fusion_crc(ref))]); cases += 1
@@ -742,7 +779,7 @@ def parity_program(ref: IntRef, tok, n_new: int = 8, images=()) -> tuple[list[in
         robot(_enc(tok, PARITY_ROBOTS[k % 6])); cases += 1
     if ref.cfg['image_size'] and images:
         prog.append(OP_MRESET); ref.mem_reset()
-        mem(OP_WRITE, PARITY_FACTS[0][1], PARITY_FACTS[0][2]); ask(PARITY_FACTS[0][3])   # memory is text only; the answer is fused
+        mem(OP_WRITE, PARITY_FACTS[0][1], PARITY_FACTS[0][2]); ask(PARITY_FACTS[0][3], PARITY_FACTS[0][2])   # memory is text only; the answer is fused
         prog.extend([OP_IMAGE, -1, 0, 0]); ref.clear_image()
         text(_enc(tok, PARITY_IMAGE_TEXTS[0])); cases += 1
     prog.append(0)
@@ -783,7 +820,7 @@ def arena_bytes(cfg: dict) -> int:
     kv_cache = [L * T * d, L * T * d, 4 * L * T * H, 4 * L * T * H]
     vit_scratch = [4 * NP * d, NP * d, NP * d, 4 * NP * H, 4 * NP * H, 4 * PD]           # shares the KV cache's bytes
     sizes = [16 * 1024, FL * NP * d, FL * NP * d, 4 * FL * NP * H, 4 * FL * NP * H, 4 * d if NP else 0, mx] + [4 * n for n in (
-        d, mx, 3 * d, d, d, ffn, max(T, NP), V, d, d, K * K, K * d, K * K, K, K, K, K, d, 4 * d, 4 * d, d, d, d, d + R, max(d, R), R)]
+        d, mx, 3 * d, d, d, ffn, max(T, NP), V, d, d, d, K * K, K * d, K * K, K, K, K, K, d, 4 * d, 4 * d, d, d, d, d + R, max(d, R), R)]
     return sum(a(s) for s in sizes) + max(sum(a(s) for s in kv_cache), sum(a(s) for s in vit_scratch))
 
 def write_parity(model, tok, out_dir, n_new: int = 8) -> dict:

@@ -84,10 +84,12 @@ int main(void)
     t0 = ticks_now(); bitgen_encode_value(&model, val, 6, vz); encv_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); rcode = bitgen_mem_write(&model, vz, kz); write_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); bitgen_mem_read(&model, kz, rd); read_i = INSTR(ticks_now() - t0);
-    /* ask: the readout as BITGEN_VALUE_TOKENS prefix positions, then <bos><answer> and 16 greedy tokens (no early stop) */
+    /* ask: the readout as BITGEN_VALUE_TOKENS prefix positions, then <bos><answer>, 16 greedy tokens with the
+     * memory channel (no early stop) and the answer's value match */
     bitgen_reset(&model);
     t0 = ticks_now(); bitgen_feed_value(&model, rd); feedv_i = INSTR(ticks_now() - t0);
-    bitgen_generate(&model, ans, 2, out, BITGEN_VALUE_TOKENS, -1, 0.0f, 0, NULL); ask_i = INSTR(ticks_now() - t0);
+    bitgen_generate_value(&model, rd, BITGEN_MEMORY_BETA, ans, 2, out, BITGEN_VALUE_TOKENS, -1);
+    (void)bitgen_value_match(&model, rd, out, BITGEN_VALUE_TOKENS, -1); ask_i = INSTR(ticks_now() - t0);
     t0 = ticks_now(); bitgen_mem_forget(&model, vz, kz); forget_i = INSTR(ticks_now() - t0);
 #if defined(BITGEN_CFG_IMAGE_SIZE) && BITGEN_CFG_IMAGE_SIZE > 0
     {   /* image input: vision encoder + fusion K, V once per image, then fused tokens */

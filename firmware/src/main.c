@@ -15,8 +15,9 @@
  *                   (= BitGen.edit_fact), save the memory to flash
  *   forget <fact>   the exact inverse (alpha = -1) of an earlier edit of the same fact
  *   ask <question>  memory readout of the question fed as BITGEN_VALUE_TOKENS prefix
- *                   positions (bitgen_feed_value), then <bos><answer>, greedy up to
- *                   </answer> (= BitGen.answer)
+ *                   positions (bitgen_feed_value), then <bos><answer>, greedy with the
+ *                   memory channel up to </answer> (bitgen_generate_value); "none" when
+ *                   the answer's value_match is below BITGEN_MIN_MATCH (= BitGen.answer)
  *   facts           the facts the memory holds, and a CRC of its state (P, B)
  *   reboot          power-up again: the memory is restored from flash (and a powercut ends)
  *   powercut <n> [torn]  flash emulator: the memory store loses power after n more bytes
@@ -541,9 +542,10 @@ static void app_fact(const char *line, int alpha, outbuf *o)
 
 /* ask: readout of <bos> + question fed as BITGEN_VALUE_TOKENS prefix positions (bitgen_feed_value:
  * the value code's signs applied once more, bitgen.facts.unbind), then <bos> + "<answer>"
- * (bitgen.facts.question_prompt: the question only addresses the memory), greedy,
- * up to ANSWER_MAX tokens or </answer>; the answer is the bytes of the non-special tokens before
- * </answer>, stripped (BitGen.answer decodes with skip_special_tokens, then strip()). */
+ * (bitgen.facts.question_prompt: the question only addresses the memory), greedy with the memory
+ * channel (bitgen_generate_value), up to ANSWER_MAX tokens or </answer>; the answer is the bytes of
+ * the non-special tokens before </answer>, stripped (BitGen.answer decodes with skip_special_tokens,
+ * then strip()), or "none" when its value_match is below BITGEN_MIN_MATCH (bitgen.facts.MIN_MATCH). */
 static void app_ask(const char *line, outbuf *o)
 {
     static char ans[ANSWER_MAX * 16 + 1];
@@ -560,8 +562,9 @@ static void app_ask(const char *line, outbuf *o)
     if (n < 0) { out_printf(o, "ask: encode: %s", bitgen_status_str(n)); return; }
     bitgen_reset(&model);
     rc = bitgen_feed_value(&model, rd);
-    g = rc ? rc : bitgen_generate(&model, ids, n + 1, out, ANSWER_MAX, close_id, 0.0f, 0, NULL);
+    g = rc ? rc : bitgen_generate_value(&model, rd, BITGEN_MEMORY_BETA, ids, n + 1, out, ANSWER_MAX, close_id);
     if (g < 0) { out_printf(o, "ask: %s", bitgen_status_str(g)); return; }
+    if (bitgen_value_match(&model, rd, out, g, close_id) < BITGEN_MIN_MATCH) g = 0; /* memory holds no such answer */
     for (i = 0; i < g && out[i] != close_id; i++) {
         int special = 0;
         for (k = 0; k < (int)vocab.n_special; k++) special |= vocab.special[k] == out[i];
@@ -569,6 +572,7 @@ static void app_ask(const char *line, outbuf *o)
     }
     a = ans;
     strip_span(&a, &an);
+    if (!g) { a = "none"; an = 4; }
     out_printf(o, "ask: ");
     out_escaped(o, a, an);
     out_printf(o, " (readout %08lx)", (unsigned long)bitgen_crc32(rd, sizeof rd));

@@ -629,6 +629,40 @@ static void test_value_code(void)
     for (ok = 1, c = 0; c < 8; c++) ok &= z[c] == 9.0f; /* an error leaves z alone */
     CHECK(ok);
     CHECK(bitgen_feed_value(NULL, z) == BITGEN_E_ARG && bitgen_feed_value(&m, NULL) == BITGEN_E_ARG);
+    /* value match: the cosine of a readout with the code of the ids up to the first close (id 4 here) */
+    {
+        static float ctx[8];
+        int32_t v[BITGEN_VALUE_TOKENS + 2], out1[1];
+        float mt;
+        m.ctx = ctx;
+        for (i = 0; i < BITGEN_VALUE_TOKENS + 2; i++) v[i] = i % 4;     /* 0 1 2 3 0 1 ...: no close */
+        v[2] = 4;
+        CHECK(bitgen_encode_value(&m, v, 3, z) == BITGEN_OK);
+        mt = bitgen_value_match(&m, z, v, 3, 4);
+        CHECK(mt > 0.999999f && mt < 1.000001f);
+        CHECK(bitgen_value_match(&m, z, v, BITGEN_VALUE_TOKENS + 2, 4) == mt); /* what follows the close is not read */
+        for (c = 0; c < 8; c++) want[c] = -z[c];
+        mt = bitgen_value_match(&m, want, v, 3, 4);
+        CHECK(mt < -0.999999f && mt > -1.000001f);
+        CHECK(bitgen_value_match(&m, z, v, 2, 4) == 0.0f);                 /* the close is past n */
+        v[2] = 2;
+        CHECK(bitgen_value_match(&m, z, v, BITGEN_VALUE_TOKENS + 2, 4) == 0.0f); /* never closes */
+        v[BITGEN_VALUE_TOKENS] = 4;
+        CHECK(bitgen_value_match(&m, z, v, BITGEN_VALUE_TOKENS + 2, 4) == 0.0f); /* closes after 17 tokens: no value */
+        v[BITGEN_VALUE_TOKENS - 1] = 4;
+        CHECK(bitgen_value_match(&m, z, v, BITGEN_VALUE_TOKENS + 2, 4) != 0.0f); /* closes at 16: a value */
+        v[0] = 7; v[1] = 4;
+        CHECK(bitgen_value_match(&m, z, v, 2, 4) == 0.0f);                 /* a bad id */
+        for (c = 0; c < 8; c++) want[c] = 0.0f;
+        v[0] = 1;
+        CHECK(bitgen_value_match(&m, want, v, 2, 4) == 0.0f);              /* a zero readout */
+        CHECK(bitgen_value_match(NULL, z, v, 2, 4) == 0.0f && bitgen_value_match(&m, NULL, v, 2, 4) == 0.0f &&
+              bitgen_value_match(&m, z, NULL, 2, 4) == 0.0f);
+        CHECK(bitgen_generate_value(NULL, z, 0.3f, v, 1, out1, 1, 4) == BITGEN_E_ARG);
+        CHECK(bitgen_generate_value(&m, NULL, 0.3f, v, 1, out1, 1, 4) == BITGEN_E_ARG);
+        CHECK(bitgen_generate_value(&m, z, 0.3f, v, 1, out1, -1, 4) == BITGEN_E_ARG);
+        CHECK(bitgen_generate_value(&m, z, 0.3f, v, 1, NULL, 1, 4) == BITGEN_E_ARG);
+    }
 }
 
 /* ------------------------------------------------------------------ flash store */

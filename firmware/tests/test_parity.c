@@ -7,7 +7,8 @@
  *   WRITE / FORGET key ids (<bos> + text: bitgen_encode_text), value ids (answer + "</answer>", no <bos>:
  *         bitgen_encode_value) -> status (0, E_MEM_FULL, E_MEM_NOT_PD), CRC of the value z
  *   ASK   question -> CRC of the memory readout, greedy answer tokens after the readout fed as
- *         BITGEN_VALUE_TOKENS prefix positions (bitgen_feed_value)
+ *         BITGEN_VALUE_TOKENS prefix positions (bitgen_feed_value), answered with the memory channel
+ *         (bitgen_generate_value) and the value_match of the answer and of the written value
  *   IMAGE image k of parity_images (uint8 RGB) -> CRC of the pooled image features and of the fusion
  *         K, V state; the TEXT / ROBOT / ASK cases after it run fused with that image (k = -1: clear)
  * Both files are written by nbs/12_export.ipynb (write_parity). The program runs on the blob with
@@ -106,9 +107,20 @@ static int run_program(bitgen_model *m, int text_only)
             nn = *p++;
             bitgen_reset(m);
             if (!rc) rc = bitgen_feed_value(m, rd);
-            if (rc || bitgen_generate(m, ids, n, out, nn, -1, 0.0f, 0, NULL) != nn || memcmp(out, p, 4u * (size_t)nn)) ok = 0;
+            if (rc || bitgen_generate_value(m, rd, BITGEN_MEMORY_BETA, ids, n, out, nn, -1) != nn || memcmp(out, p, 4u * (size_t)nn)) ok = 0;
             p += nn;
-            check(ok, "ask (readout + answer)", cs++);
+            {
+                const int32_t close = *p++, nv = *p++, *v = p;
+                float mg = bitgen_value_match(m, rd, out, nn, close), mv;
+                uint32_t bg, bv;
+                p += nv;
+                mv = bitgen_value_match(m, rd, v, nv, close);
+                memcpy(&bg, &mg, 4);
+                memcpy(&bv, &mv, 4);
+                if (bg != (uint32_t)p[0] || bv != (uint32_t)p[1]) ok = 0;
+                p += 2;
+            }
+            check(ok, "ask (readout + answer with the memory channel + value matches)", cs++);
         } else if (op == 7) { /* IMAGE */
             int k = p[0];
             if (k < 0) {

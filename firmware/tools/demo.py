@@ -12,8 +12,8 @@ computed here from the Python side, not written by hand:
     mem_write / mem_forget / mem_read, feed_value (the readout as VALUE_TOKENS prefix positions), generate, robot;
   - fact parsing: bitgen.facts.parse_fact (the C matcher must find the same key / value);
   - the ask prompt and answer rule: bitgen.facts.question_prompt and BitGen.answer (the readout as
-    16 prefix positions, <bos><answer>, greedy up to 16 tokens or </answer>, special tokens skipped,
-    stripped), on bytes;
+    16 prefix positions, <bos><answer>, greedy with the memory channel up to 16 tokens or </answer>,
+    special tokens skipped, stripped; 'none' when the answer's value_match is below MIN_MATCH), on bytes;
   - the flash: RamFlash + Store below, a byte-level copy of bitgen.c section 7 (NOR programming,
     erase, power-cut budget with torn bytes, two pages, commit record last), and the memory image
     layout of main.c (header, P, B, fact records).
@@ -34,7 +34,7 @@ FW = ROOT / 'firmware'
 sys.path.insert(0, str(ROOT))
 from bitgen.export import (F, IntRef, MemoryFull, NotPositiveDefinite, XorShift32, cholesky, encode_twin,  # noqa: E402
                            facts_c_header, sample_topk, token_bytes)
-from bitgen.facts import ANSWER_CLOSE, VALUE_TOKENS, _templates, parse_fact, question_prompt  # noqa: E402
+from bitgen.facts import ANSWER_CLOSE, MEMORY_BETA, MIN_MATCH, VALUE_TOKENS, _templates, parse_fact, question_prompt  # noqa: E402
 from bitgen.robots import load_robots  # noqa: E402
 from bitgen.tokenizer import load_tokenizer  # noqa: E402
 
@@ -246,7 +246,8 @@ class Demo:
         r = self.ref.mem_read(self.z(q.encode()))
         ids = self.ids(question_prompt(q))                  # '<answer>': the question only addresses the memory
         self.ref.reset(); self.ref.feed_value(r)
-        toks, _ = self.ref.generate(ids, ANSWER_MAX, eos=self.close_id)
+        toks, _ = self.ref.generate_value(r, ids, ANSWER_MAX, MEMORY_BETA, eos=self.close_id)
+        if self.ref.value_match(r, toks, self.close_id) < F(MIN_MATCH): return f"ask: none (readout {crc32(r.tobytes()):08x})"
         toks = toks[:toks.index(self.close_id)] if self.close_id in toks else toks
         ans = b''.join(self.tb[t] for t in toks if t not in self.special).strip(PYSPACE)
         return f"ask: {esc(ans)} (readout {crc32(r.tobytes()):08x})"

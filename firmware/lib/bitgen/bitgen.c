@@ -1021,6 +1021,7 @@ static size_t arena_carve(bitgen_model *m, const bitgen_config *c, uint8_t *base
     TAKE(logits, float, V);
     TAKE(pool, float, d);
     TAKE(key_acc, float, d);
+    TAKE(vres, float, d);
     TAKE(P, float, K * K);
     TAKE(B, float, K * d);
     TAKE(L, float, K * K);
@@ -1668,6 +1669,84 @@ int bitgen_feed_value(bitgen_model *m, const float *readout)
         bitgen_feed_prefix(m, m->ctx);
     }
     return BITGEN_OK;
+}
+
+/* The sign stream positioned at row j: draws 0 .. j*d-1 already taken. */
+static uint32_t sign_row(int j, int d)
+{
+    uint32_t x = BITGEN_SIGN_SEED;
+    int i;
+    for (i = 0; i < j * d; i++) bitgen_value_sign(&x);
+    return x;
+}
+
+/* logits += beta * (int8(sign_j * res) . int8 embedding rows): the scores of the token due at step j. */
+static void value_channel(bitgen_model *m, int j, float beta)
+{
+    uint32_t x = sign_row(j, m->d);
+    float inv;
+    int t, c;
+    for (c = 0; c < m->d; c++) m->ctx[c] = bitgen_value_sign(&x) * m->vres[c];
+    inv = bitgen_quantize_i8(m->q, m->ctx, m->d);
+    for (t = 0; t < m->V; t++) {
+        const int8_t *row = m->emb_q + (size_t)t * (size_t)m->d;
+        int32_t acc = 0;
+        float sc;
+        for (c = 0; c < m->d; c++) acc += (int32_t)m->q[c] * (int32_t)row[c];
+        sc = (float)acc * (m->emb_s[t] / inv);
+        m->logits[t] = m->logits[t] + beta * sc;
+    }
+}
+
+/* Explain token tok away from the residual at step j. */
+static void explain_away(bitgen_model *m, int j, int32_t tok)
+{
+    uint32_t x = sign_row(j, m->d);
+    const int8_t *row = m->emb_q + (size_t)tok * (size_t)m->d;
+    const float s = m->emb_s[tok];
+    int c;
+    for (c = 0; c < m->d; c++) {
+        const float e = (float)row[c] * s;
+        m->vres[c] = m->vres[c] - bitgen_value_sign(&x) * e;
+    }
+}
+
+int bitgen_generate_value(bitgen_model *m, const float *readout, float beta, const int32_t *ids, int n,
+                          int32_t *out, int max_new, int32_t eos)
+{
+    int s, c, rc, cnt = 0;
+    if (!m || !readout || (!out && max_new > 0) || max_new < 0) return BITGEN_E_ARG;
+    for (c = 0; c < m->d; c++) m->vres[c] = readout[c];
+    rc = bitgen_prompt(m, ids, n, NULL);
+    if (rc) return rc;
+    for (s = 0; s < max_new; s++) {
+        int32_t tok;
+        if (s < BITGEN_VALUE_TOKENS) value_channel(m, s, beta);
+        tok = bitgen_argmax(m->logits, m->V);
+        out[cnt++] = tok;
+        if (s < BITGEN_VALUE_TOKENS) explain_away(m, s, tok);
+        if (tok == eos || s == max_new - 1) break;
+        rc = feed(m, tok, 1);
+        if (rc) return rc;
+    }
+    return cnt;
+}
+
+float bitgen_value_match(bitgen_model *m, const float *readout, const int32_t *ids, int n, int32_t close_id)
+{
+    float dot = 0.0f, rr = 0.0f, zz = 0.0f, nn;
+    int k, c;
+    if (!m || !readout || !ids) return 0.0f;
+    for (k = 0; k < n && k < BITGEN_VALUE_TOKENS && ids[k] != close_id; k++) {}
+    if (k >= n || k >= BITGEN_VALUE_TOKENS) return 0.0f;
+    if (bitgen_encode_value(m, ids, k + 1, m->ctx) != BITGEN_OK) return 0.0f;
+    for (c = 0; c < m->d; c++) {
+        dot = dot + readout[c] * m->ctx[c];
+        rr = rr + readout[c] * readout[c];
+        zz = zz + m->ctx[c] * m->ctx[c];
+    }
+    nn = rr * zz;
+    return nn > 0.0f ? dot / sqrtf(nn) : 0.0f;
 }
 
 /* ===================================================================== */

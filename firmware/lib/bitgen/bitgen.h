@@ -397,6 +397,7 @@ typedef struct bitgen_model {
     float *kinv, *vinv;          /* [L][T][H] */
     float *x, *nrm, *qkv, *ctx, *tmp, *ff, *att, *logits, *pool;
     float *key_acc, key_max, key_wsum; /* memory-key attention pool: online softmax over the pooled tokens */
+    float *vres;                 /* the memory channel's residual: the readout less the answer tokens written */
     float *P, *B, *L, *w, *aw, *y, *u;       /* memory */
     float *e, *gx, *g, *h, *c, *agg, *rbuf, *sel, *probs; /* Tiny-R1 and robot head */
     int8_t *fkq, *fvq;           /* per fusion layer, the image's K, V [FL][NP][d] int8 */
@@ -495,6 +496,25 @@ int bitgen_encode_value(bitgen_model *m, const int32_t *ids, int n, float *z);
  * <bos><answer> and generate up to V tokens or </answer>. readout must not
  * point into the model's arena. E_ARG: m or readout NULL. */
 int bitgen_feed_value(bitgen_model *m, const float *readout);
+/* The memory channel (bitgen.facts.MemoryChannel, MEMORY_BETA, MIN_MATCH): reading the
+ * value back with the tokens already written explained away.
+ * bitgen_generate_value is bitgen_generate (greedy) with, at answer step j < V, before the
+ * argmax: u = sign[j] * res (res starts as readout); inv = bitgen_quantize_i8(q, u, d);
+ * for every token t: logits[t] = logits[t] + beta * ((float)acc_t * (emb_s[t] / inv)),
+ * acc_t = sum_c q[c] * emb_q[t][c] (int32); after the argmax tok:
+ * res[c] = res[c] - sign[j][c] * emb(tok)[c]. Feed the value first (bitgen_reset,
+ * bitgen_feed_value); ids are the prompt (<bos><answer>). Returns the token count or
+ * E_ARG (m, readout NULL; max_new < 0; out NULL with max_new > 0), as bitgen_generate. */
+#define BITGEN_MEMORY_BETA 0.3f
+#define BITGEN_MIN_MATCH 0.75f
+int bitgen_generate_value(bitgen_model *m, const float *readout, float beta, const int32_t *ids, int n,
+                          int32_t *out, int max_new, int32_t eos);
+/* How well an answer matches memory: the cosine of readout with bitgen_encode_value of
+ * ids[0 .. k] (k = the first close_id), dot / sqrtf(|r|^2 * |z|^2), sums in c order;
+ * 0.0f when no close_id is among the first min(n, V) ids, on a bad id or argument, or
+ * when a norm is 0. The answer stands when the match is >= BITGEN_MIN_MATCH, else the
+ * answer is "none". Uses m->ctx: readout must not point into the arena. */
+float bitgen_value_match(bitgen_model *m, const float *readout, const int32_t *ids, int n, int32_t close_id);
 /* E_MEM_FULL when mem_count == mem_slots; E_MEM_NOT_PD (forget of an unwritten fact): unchanged. */
 int bitgen_mem_write(bitgen_model *m, const float *z, const float *key);
 int bitgen_mem_forget(bitgen_model *m, const float *z, const float *key);
