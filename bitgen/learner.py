@@ -18,7 +18,7 @@ from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm
 from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap
 from .metrics import robot_accuracy
-from .fusion import sample_hard_negatives, pair_cosines, masked_mean
+from .fusion import sample_hard_negatives, masked_mean
 from .facts import fact_episode_loss
 
 # %% ../nbs/10_learner.ipynb #7ccfc53e
@@ -210,7 +210,7 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         out = m(ids, mask, image=img, image_features=feats, labels=b['labels'].to(dev), robots=False)
         if 'lm_caption' in want: L['lm_caption'] = out.loss
         if want & {'itc', 'itm'}:
-            swap_ids, swap_mask, swap_h, swap_keep = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0], ids[:, 0] < 0)
+            swap_ids, swap_mask, swap_h = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0])
             neg_text = masked_mean(m.run_text(swap_ids)[1], swap_mask).float() if len(swap_ids) else None
             L['itc'], sim = m.itc(out.text_feat.float(), out.image_feat.float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
@@ -218,10 +218,7 @@ def compute_losses(self: Learner, batches: dict) -> dict:
                 ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask])
                 vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h])
                 y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids) + len(swap_ids))]).long().to(dev)
-                t_e, i_e = m.itc.embed(out.text_feat.float(), out.image_feat.float())           # the head also sees each pair's ITC cosine
-                sw_cos = (m.itc.embed(neg_text, out.image_feat[swap_keep].float())[0] * i_e[swap_keep]).sum(-1) if neg_text is not None else t_e[:0, 0]
-                cos = torch.cat([pair_cosines(t_e @ i_e.T, neg_img, neg_txt), sw_cos.detach()])
-                L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh), cos).float(), y)
+                L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
     b = batches.get('robots')
     if b is not None and want & {'lm_task', 'robot', 'ponder'}:
@@ -242,10 +239,10 @@ def compute_losses(self: Learner, batches: dict) -> dict:
 Learner.compute_losses = compute_losses
 
 def _swap_negatives(self: Learner, ids, mask, image_h):
-    "Attribute-swapped captions (`bitgen.data.attribute_swap`) of this batch, with their masks, (unmatched) images and which rows changed."
+    "Attribute-swapped captions (`bitgen.data.attribute_swap`) of this batch, with their masks and (unmatched) images."
     neg, changed = attribute_swap(ids.cpu(), self.tok, self.gen)
     keep = changed.to(ids.device)
-    return neg.to(ids.device)[keep], mask[keep], image_h[keep], keep
+    return neg.to(ids.device)[keep], mask[keep], image_h[keep]
 Learner._swap_negatives = _swap_negatives
 
 # %% ../nbs/10_learner.ipynb #d1977393

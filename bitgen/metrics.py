@@ -124,7 +124,7 @@ def _itm_accuracy(model, ids_all, mask_all, image_h, sim, seed, batch_size) -> d
         ti, ii = t_idx[list(idx)], i_idx[list(idx)]
         ids = torch.nn.utils.rnn.pad_sequence([ids_all[j] for j in ti], batch_first=True)
         mask = torch.nn.utils.rnn.pad_sequence([mask_all[j] for j in ti], batch_first=True)
-        preds.append(model.itm(model.fused_features(ids, mask, image_h[ii]), sim[ti, ii].to(image_h.device)).argmax(-1).cpu())   # sim: ITC cosines
+        preds.append(model.itm(model.fused_features(ids, mask, image_h[ii])).argmax(-1).cpu())
     ok = (torch.cat(preds) == labels).double()
     pos, neg = float(ok[:n].mean()), float(ok[n:].mean())
     return dict(itm_accuracy=float(ok.mean()), itm_pos_acc=pos, itm_neg_acc=neg, itm_balanced_acc=(pos + neg) / 2)
