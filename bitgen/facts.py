@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['ANSWER_OPEN', 'ANSWER_CLOSE', 'VALUE_TOKENS', 'SIGN_SEED', 'MEMORY_BETA', 'MIN_MATCH', 'QUERY_FRAMES', 'Fact',
            'parse_fact', 'question_prompt', 'answer_target', 'tokenize', 'encode_texts', 'value_signs', 'value_ids',
-           'encode_values', 'unbind', 'value_codebook', 'value_scores', 'MemoryChannel', 'value_match', 'FactEditor',
-           'filler_pieces', 'filler_frame', 'reword', 'fact_episode_loss', 'question_prompt_fallback',
+           'encode_values', 'unbind', 'value_codebook', 'bind_tokens', 'value_scores', 'MemoryChannel', 'value_match',
+           'FactEditor', 'filler_pieces', 'filler_frame', 'reword', 'fact_episode_loss', 'question_prompt_fallback',
            'key_pool_weights', 'plot_key_pool']
 
 # %% ../nbs/08b_facts.ipynb #8124ab97
@@ -124,6 +124,11 @@ def value_codebook(model) -> tuple[torch.Tensor, torch.Tensor]:
     q, s = quantize_rows(model.tok_emb.weight.detach())
     return q.float(), s.float()
 
+def bind_tokens(ids: torch.Tensor, codebook) -> torch.Tensor:
+    "The value code Σ_j s_j ⊙ e(t_j) of token ids [..,j] from the codebook (no gradient to the embedding): [..,d]."
+    q, s = codebook; signs = torch.tensor(value_signs(q.shape[1])[:ids.shape[-1]]).to(q)
+    return (signs * q[ids] * s[ids]).sum(-2)
+
 def value_scores(u: torch.Tensor, codebook) -> torch.Tensor:
     "Score of every token [B,V] for unbound vectors u [B,d]: int8 u times the int8 embedding rows, rescaled (as on the device)."
     q, s = codebook; uq, us = quantize_activations(u.float())
@@ -138,8 +143,7 @@ class MemoryChannel:
 
     def residual(self, new_ids: torch.Tensor) -> torch.Tensor:
         "r − Σ_i s_i ⊙ e(t_i) over the tokens written so far [B,j]: what the readout still holds."
-        q, s = self.codebook; j = new_ids.shape[1]
-        return self.r - (self.signs[:j] * q[new_ids] * s[new_ids]).sum(1)
+        return self.r - bind_tokens(new_ids, self.codebook)
 
     def __call__(self, new_ids: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         j = new_ids.shape[1]
@@ -151,8 +155,7 @@ def value_match(readout: torch.Tensor, ids, codebook, close_id: int) -> float:
     "Cosine of a readout [d] with the value code of generated `ids` up to and including `close_id`; 0.0 when they never close."
     ids = list(ids)
     if close_id not in ids or ids.index(close_id) >= VALUE_TOKENS: return 0.0
-    ids = torch.tensor(ids[:ids.index(close_id) + 1], device=readout.device); q, s = codebook
-    z = (torch.tensor(value_signs(readout.shape[-1])[:len(ids)]).to(readout) * q[ids] * s[ids]).sum(0)
+    z = bind_tokens(torch.tensor(ids[:ids.index(close_id) + 1], device=readout.device), codebook)
     return float(F.cosine_similarity(readout.float(), z, dim=0))
 
 # %% ../nbs/08b_facts.ipynb #8b8929ea
