@@ -8,10 +8,10 @@ __all__ = ['SPLITS', 'SPLIT_CODE', 'SHAPES', 'COLOURS', 'SIZES', 'HELD_OUT', 'AL
            'NO_ANSWER', 'ADJ', 'NOUNS', 'TASKS', 'EVENTS', 'EVENT_ADJ', 'FIRST', 'LAST', 'CITIES', 'PLACE_KINDS',
            'COLOR_WORDS', 'COLOR_MODS', 'ASSIGNEES', 'NEAR_WORDS', 'load_robots', 'shape_polygon', 'grid_position',
            'relation', 'sample_scene', 'scene_captions', 'render_scene', 'pil_to_tensor', 'ShapesWorld',
-           'attribute_swap', 'robot_fragments', 'robot_predicates', 'constraint_text', 'constraint_pairs',
-           'reasoning_trace', 'make_robot_task', 'RobotTasks', 'load_facts', 'make_subject', 'make_object',
-           'FactEpisode', 'make_fact_episode', 'FactEpisodes', 'collate', 'robot_catalogue_text', 'build_corpus',
-           'build_tokenizer']
+           'object_patches', 'attribute_swap', 'robot_fragments', 'robot_predicates', 'constraint_text',
+           'constraint_pairs', 'reasoning_trace', 'make_robot_task', 'RobotTasks', 'load_facts', 'make_subject',
+           'make_object', 'FactEpisode', 'make_fact_episode', 'FactEpisodes', 'collate', 'robot_catalogue_text',
+           'build_corpus', 'build_tokenizer']
 
 # %% ../nbs/09_data.ipynb #6b638267
 import functools, json, math, re
@@ -224,6 +224,20 @@ class ShapesWorld(Dataset):
         fam = list(CAPTION_FAMILIES)[i % len(CAPTION_FAMILIES)]
         return dict(id=f"shapes/{self.split}/{i}", text=caps[fam], captions=list(caps.values()),
                     image=pil_to_tensor(render_scene(s, self.image_size)), meta=dict(s, caption_family=fam))
+
+# %% ../nbs/09_data.ipynb #238c50e8
+def object_patches(metas: list, grid: int) -> dict | None:
+    "Per object of ShapesWorld `meta`s: its image index, the patches it covers [n, grid²] (0/1), shape and colour ids."
+    centres = (torch.arange(grid) + 0.5) / grid
+    rows = [(b, o) for b, m in enumerate(metas) for o in ((m or {}).get('objects') or ())]
+    if not rows: return None
+    mask = torch.zeros(len(rows), grid * grid)
+    for k, (_, o) in enumerate(rows):
+        d = ((centres[None, :] - o['x']) ** 2 + (centres[:, None] - o['y']) ** 2).sqrt().flatten()
+        mask[k] = (d < o['r']).float(); mask[k, min(int(o['y'] * grid), grid - 1) * grid + min(int(o['x'] * grid), grid - 1)] = 1
+    ids = lambda f: torch.tensor([f(o) for _, o in rows])
+    return dict(image=torch.tensor([b for b, _ in rows]), mask=mask,
+                shape=ids(lambda o: SHAPES.index(o['shape'])), colour=ids(lambda o: list(COLOURS).index(o['colour'])))
 
 # %% ../nbs/09_data.ipynb #a18e3fdd
 def _word_ids(tokenizer, words) -> dict:

@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
-           'schedule', 'batch_indices', 'Learner', 'get_batches', 'compute_losses', 'backward_step', 'train_step',
-           'validate', 'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit', 'ddp_gradients',
-           'cpu_temperature', 'Monitor', 'log_figures', 'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
+           'schedule', 'batch_indices', 'SceneHead', 'scene_loss', 'scene_accuracy', 'Learner', 'get_batches',
+           'compute_losses', 'backward_step', 'train_step', 'validate', 'robot_val_accuracy', 'save_checkpoint',
+           'load_checkpoint', 'fit', 'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures', 'finish',
+           'plot_losses', 'plot_weights', 'push_to_hub']
 
 # %% ../nbs/10_learner.ipynb #df3ec5d1
 import json, math, os, random, shutil, tempfile, time, warnings
@@ -16,13 +17,13 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm
-from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap
+from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, object_patches, SHAPES, COLOURS
 from .metrics import robot_accuracy
 from .fusion import sample_hard_negatives, masked_mean
 from .facts import fact_episode_loss
 
 # %% ../nbs/10_learner.ipynb #7ccfc53e
-TASK_OBJECTIVES = ('lm_caption', 'itc', 'itm', 'lm_task', 'lm_reasoning', 'robot', 'facts')
+TASK_OBJECTIVES = ('lm_caption', 'itc', 'itm', 'scene', 'lm_task', 'lm_reasoning', 'robot', 'facts')
 REGULARISERS = {'memory_kl': 1e-3, 'ponder': 1e-2}
 
 @dataclass
@@ -36,6 +37,7 @@ class LearnerConfig:
     max_facts: int = 16              # facts per training episode: uniform in 1..max_facts
     fact_augment: float = 0.0        # chance a trained fact question is asked in another wording instead (facts.reword); train.ipynb sets it
     swap_negatives: bool = False     # ITC / ITM also see each caption with one attribute swapped (data.attribute_swap); off: see below
+    scene_batch: int = 0             # extra ShapesWorld images per step for the scene objective alone (vision encoder only); train.ipynb sets it
     grad_accum: int = 1
     lr: float = 2e-3                 # stage-1 peak LR (train.ipynb uses 3e-3; see the LR sweep below)
     warmup: int = 20
@@ -63,6 +65,7 @@ class LearnerConfig:
         if self.model_size not in MODEL_SIZES: raise ValueError(f"unknown model_size {self.model_size!r}: choose one of {list(MODEL_SIZES)}")
         for k in ('steps', 'batch_size', 'fact_batch', 'grad_accum', 'max_facts', 'val_every', 'ckpt_every', 'n_shapes', 'n_tasks_per_robot', 'n_episodes'):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < 1: raise ValueError(f"{k} must be a positive integer, got {getattr(self, k)!r}")
+        if not isinstance(self.scene_batch, int) or self.scene_batch < 0: raise ValueError(f"scene_batch must be a non-negative integer, got {self.scene_batch!r}")
         if self.batch_size < 2: raise ValueError("batch_size must be >= 2 (ITM needs an in-batch negative)")
         if self.lr <= 0 or self.warmup < 0 or not 0 < self.cut_frac <= 1: raise ValueError("need lr > 0, warmup >= 0, 0 < cut_frac <= 1")
         if not 0 <= self.fact_augment <= 1: raise ValueError(f"fact_augment is a probability in [0, 1], got {self.fact_augment!r}")
@@ -127,7 +130,7 @@ def schedule(step: int, c: LearnerConfig) -> tuple[float, float]:
     return c.lr * c.stage2_lr * max(0.0, 1 - frac), 0.0
 
 # %% ../nbs/10_learner.ipynb #bcaa8ea8
-SOURCES = {'shapes': 0, 'robots': 1, 'facts': 2}
+SOURCES = {'shapes': 0, 'robots': 1, 'facts': 2, 'scene': 3}
 
 def batch_indices(n: int, step: int, batch: int, seed: int, source: str) -> list[int]:
     "Item indices of `source`'s global batch at `step` (epoch-wise permutations, deterministic)."
@@ -138,6 +141,34 @@ def batch_indices(n: int, step: int, batch: int, seed: int, source: str) -> list
         perm = torch.randperm(n, generator=g)
         take = perm[off:off + batch - len(out)].tolist(); out += take; pos += len(take)
     return out
+
+# %% ../nbs/10_learner.ipynb #a924c011
+class SceneHead(nn.Module):
+    "Training-only probe: an object's mean patch feature -> (shape logits, colour logits)."
+    def __init__(self, dim: int):
+        super().__init__(); self.proj = nn.Linear(dim, len(SHAPES) + len(COLOURS))
+    def forward(self, image_h: torch.Tensor, objects: dict):
+        m = objects['mask'].to(image_h.dtype)
+        f = (image_h[objects['image']] * m[..., None]).sum(1) / m.sum(1, keepdim=True)
+        return self.proj(f).split([len(SHAPES), len(COLOURS)], -1)
+
+# %% ../nbs/10_learner.ipynb #3a14fd86
+def scene_loss(head: SceneHead, image_h: torch.Tensor, objects: dict) -> torch.Tensor:
+    "Shape + colour cross-entropy over the objects."
+    s, c = head(image_h, objects)
+    return F.cross_entropy(s.float(), objects['shape'].to(s.device)) + F.cross_entropy(c.float(), objects['colour'].to(c.device))
+
+@torch.no_grad()
+def scene_accuracy(model: BitGenModel, head: SceneHead, split: str = 'test', n: int = 200, seed: int = 0, batch_size: int = 50) -> dict:
+    "Shape and colour accuracy of `head` on the objects of n ShapesWorld images."
+    ds, hit, tot = ShapesWorld(split, n=n, seed=seed), dict(shape=0, colour=0), 0
+    for i0 in range(0, n, batch_size):
+        items = [ds[i] for i in range(i0, min(n, i0 + batch_size))]
+        h = model.encode_image(torch.stack([it['image'] for it in items]).to(model.device))
+        objs = object_patches([it['meta'] for it in items], model.vision.patch_embed.grid)
+        for k, logits in zip(hit, head(h, objs)): hit[k] += int((logits.argmax(-1).cpu() == objs[k]).sum())
+        tot += len(objs['image'])
+    return {f'scene_{k}_acc': v / tot for k, v in hit.items()} | dict(scene_n_objects=tot)
 
 # %% ../nbs/10_learner.ipynb #f3ebfc77
 class Learner:
@@ -156,6 +187,7 @@ class Learner:
             if config.fp32_twin: model = make_fp32_twin(model)
         self.model = model.to(self.device).train()
         self.weighting = UncertaintyWeighting(config.objectives, config.loss_weighting).to(self.device)
+        self.scene_head = SceneHead(self.model.config.embed_dim).to(self.device) if 'scene' in config.objectives else None
         self._make_optimizer(); self._make_data()
         self.gen = torch.Generator().manual_seed(config.seed + 17)     # hard-negative sampling
         self.step, self.best_val, self.bad_vals, self.history, self.val_history, self.log_fn = 0, float('inf'), 0, [], [], log_fn
@@ -169,6 +201,7 @@ def _make_optimizer(self: Learner):
         if not p.requires_grad: continue
         (decay if p.dim() >= 2 and 'tok_emb' not in n and 'M0' not in n else no_decay).append(p)
     no_decay += [p for p in self.weighting.parameters() if p.requires_grad]
+    no_decay += list(self.scene_head.parameters()) if self.scene_head is not None else []
     self.params = decay + no_decay
     self.opt = torch.optim.AdamW([dict(params=decay, weight_decay=self.c.weight_decay), dict(params=no_decay, weight_decay=0.0)],
                                  lr=self.c.lr, betas=(0.9, 0.95))
@@ -195,6 +228,9 @@ def get_batches(self: Learner, step: int, sets=None, batch=None, fact_batch=None
         if src == 'robots':
             traced = [dict(it, text=f"{it['text']} {it['reasoning_target']}") for it in items if it.get('reasoning_target')]
             out['reasoning'] = collate(traced, self.tok, max_len=self.model.config.max_len) if traced else None
+    if 'scene' in c.objectives and c.scene_batch:
+        ds = sets['shapes']; items = [ds[i] for i in batch_indices(len(ds), step, c.scene_batch, c.seed, 'scene')[self.rank::self.world]]
+        out['scene'] = dict(image=torch.stack([it['image'] for it in items]), meta=[it['meta'] for it in items]) if items else None
     return out
 Learner.get_batches = get_batches
 
@@ -203,7 +239,7 @@ def compute_losses(self: Learner, batches: dict) -> dict:
     "Every enabled objective's loss on one set of batches (dict name -> scalar tensor)."
     m, want, L, dev = self.model, set(self.c.objectives), {}, self.device
     b = batches.get('shapes')
-    if b is not None and want & {'lm_caption', 'itc', 'itm'}:
+    if b is not None and want & {'lm_caption', 'itc', 'itm', 'scene'}:
         ids, mask = b['input_ids'].to(dev), b['attention_mask'].to(dev)
         img = b['image'].to(dev) if b['image'] is not None else None             # pixels (ShapesWorld, COCO) ...
         feats = b['image_features'].to(dev) if b['image_features'] is not None else None  # ... or DINOv2 features (BabyLM)
@@ -220,6 +256,7 @@ def compute_losses(self: Learner, batches: dict) -> dict:
                 y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids) + len(swap_ids))]).long().to(dev)
                 L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
+        if 'scene' in want and img is not None: L.update(self._scene(out.image_h, b['meta'], batches.get('scene')))
     b = batches.get('robots')
     if b is not None and want & {'lm_task', 'robot', 'ponder'}:
         out = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev))
@@ -237,6 +274,14 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         self._fact_acc = float(f['acc'])
     return L
 Learner.compute_losses = compute_losses
+
+def _scene(self: Learner, image_h, metas, extra=None) -> dict:
+    "The scene loss on this batch's images and the extra `scene_batch` ones ({} when no image has objects)."
+    if extra is not None:
+        image_h = torch.cat([image_h, self.model.encode_image(extra['image'].to(self.device))]); metas = list(metas) + extra['meta']
+    objs = object_patches(metas, self.model.vision.patch_embed.grid)
+    return {} if objs is None else dict(scene=scene_loss(self.scene_head, image_h, objs))
+Learner._scene = _scene
 
 def _swap_negatives(self: Learner, ids, mask, image_h):
     "Attribute-swapped captions (`bitgen.data.attribute_swap`) of this batch, with their masks and (unmatched) images."
@@ -333,6 +378,7 @@ def _opt_tensors(self: Learner) -> tuple[dict, dict]:
     for i, st in sd['state'].items():
         for k, v in st.items(): T[f'opt.{i}.{k}'] = v.detach().cpu().contiguous() if torch.is_tensor(v) else torch.tensor(v)
     T['weighting.log_vars'] = self.weighting.log_vars.detach().cpu().contiguous()
+    if self.scene_head is not None: T |= {f'scene_head.{k}': v.detach().cpu().contiguous() for k, v in self.scene_head.state_dict().items()}
     T['rng.torch'] = torch.get_rng_state(); T['rng.gen'] = self.gen.get_state()
     if torch.cuda.is_available(): T['rng.cuda'] = torch.cuda.get_rng_state()
     np_state = np.random.get_state(); py_state = random.getstate()
@@ -370,6 +416,10 @@ def load_checkpoint(self: Learner, path) -> 'Learner':
             _, i, name = k.split('.', 2); state.setdefault(int(i), {})[name] = v.to(self.device) if name != 'step' else v
     self.opt.load_state_dict(dict(state=state, param_groups=st['param_groups']))
     with torch.no_grad(): self.weighting.log_vars.copy_(T['weighting.log_vars'])
+    if self.scene_head is not None:
+        sh = {k[len('scene_head.'):]: v.to(self.device) for k, v in T.items() if k.startswith('scene_head.')}
+        if not sh: raise ValueError(f"{path} was saved without the scene objective; resume with objectives that leave out 'scene'")
+        self.scene_head.load_state_dict(sh)
     torch.set_rng_state(T['rng.torch']); self.gen.set_state(T['rng.gen'])
     if 'rng.cuda' in T and torch.cuda.is_available(): torch.cuda.set_rng_state(T['rng.cuda'])
     a = st['np_rng']; np.random.set_state((a[0], np.array(a[1], dtype=np.uint32), *a[2:]))
