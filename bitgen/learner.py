@@ -6,8 +6,8 @@
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
            'schedule', 'batch_indices', 'SceneHead', 'scene_loss', 'scene_accuracy', 'Learner', 'get_batches',
            'compute_losses', 'backward_step', 'train_step', 'validate', 'robot_val_accuracy', 'save_checkpoint',
-           'load_checkpoint', 'fit', 'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures', 'finish',
-           'plot_losses', 'plot_weights', 'push_to_hub']
+           'load_checkpoint', 'fit', 'warm_up_vision', 'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures',
+           'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
 
 # %% ../nbs/10_learner.ipynb #df3ec5d1
 import json, math, os, random, shutil, tempfile, time, warnings
@@ -130,7 +130,7 @@ def schedule(step: int, c: LearnerConfig) -> tuple[float, float]:
     return c.lr * c.stage2_lr * max(0.0, 1 - frac), 0.0
 
 # %% ../nbs/10_learner.ipynb #bcaa8ea8
-SOURCES = {'shapes': 0, 'robots': 1, 'facts': 2, 'scene': 3}
+SOURCES = {'shapes': 0, 'robots': 1, 'facts': 2, 'scene': 3, 'vision': 4}
 
 def batch_indices(n: int, step: int, batch: int, seed: int, source: str) -> list[int]:
     "Item indices of `source`'s global batch at `step` (epoch-wise permutations, deterministic)."
@@ -465,6 +465,26 @@ def _replan(self: Learner, end: int, start: int, elapsed: float) -> int:
     return min(end, self.c.steps)
 Learner._replan = _replan
 Learner.fit = fit
+
+# %% ../nbs/10_learner.ipynb #2ff14f51
+def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress: bool = True) -> dict:
+    "Train the vision encoder and the scene head on the scene objective alone for `steps` steps; returns a summary."
+    from tqdm.auto import tqdm
+    if self.scene_head is None: raise ValueError("warm_up_vision trains on the scene objective: include 'scene' in LearnerConfig.objectives")
+    if not isinstance(steps, int) or steps < 0: raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    params = list(self.model.vision.parameters()) + list(self.scene_head.parameters())
+    opt = torch.optim.AdamW(params, lr=self.c.lr, weight_decay=self.c.weight_decay); ds = self.train_sets['shapes']
+    t0, losses, bs = time.time(), [], batch or self.c.batch_size
+    for s in tqdm(range(steps), disable=not progress or not self.acc.is_main_process, desc='vision warm-up'):
+        items = [ds[i] for i in batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world]]
+        L = self._scene(self.model.encode_image(torch.stack([it['image'] for it in items]).to(self.device)), [it['meta'] for it in items])
+        if not L: raise ValueError("warm_up_vision needs ShapesWorld images (object labels); this image source has none")
+        opt.zero_grad(); self.acc.backward(L['scene'])
+        if self.world > 1:
+            for p in params: p.grad = self.acc.reduce(p.grad, reduction='mean')
+        opt.step(); losses.append(float(L['scene']))
+    return dict(steps=steps, seconds=time.time() - t0, first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None)
+Learner.warm_up_vision = warm_up_vision
 
 # %% ../nbs/10_learner.ipynb #02e41863
 def _ddp_worker(rank: int, world: int, port: int, cfg_json: str, out: str):
