@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
-           'schedule', 'batch_indices', 'SceneHead', 'scene_loss', 'scene_accuracy', 'Learner', 'get_batches',
-           'compute_losses', 'backward_step', 'train_step', 'validate', 'robot_val_accuracy', 'save_checkpoint',
-           'load_checkpoint', 'fit', 'warm_up_vision', 'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures',
-           'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
+           'schedule', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss', 'scene_accuracy', 'Learner',
+           'get_batches', 'compute_losses', 'backward_step', 'train_step', 'validate', 'robot_val_accuracy',
+           'save_checkpoint', 'load_checkpoint', 'fit', 'warm_up_vision', 'ddp_gradients', 'cpu_temperature', 'Monitor',
+           'log_figures', 'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
 
 # %% ../nbs/10_learner.ipynb #df3ec5d1
 import json, math, os, random, shutil, tempfile, time, warnings
@@ -153,6 +153,11 @@ class SceneHead(nn.Module):
         return self.proj(f).split([len(SHAPES), len(COLOURS)], -1)
 
 # %% ../nbs/10_learner.ipynb #3a14fd86
+def scene_images(ds, idx) -> tuple[torch.Tensor, list]:
+    "Images [n,3,H,W] and scene metas of items `idx` of an image dataset."
+    items = [ds[i] for i in idx]
+    return torch.stack([it['image'] for it in items]), [it['meta'] for it in items]
+
 def scene_loss(head: SceneHead, image_h: torch.Tensor, objects: dict) -> torch.Tensor:
     "Shape + colour cross-entropy over the objects."
     s, c = head(image_h, objects)
@@ -163,9 +168,8 @@ def scene_accuracy(model: BitGenModel, head: SceneHead, split: str = 'test', n: 
     "Shape and colour accuracy of `head` on the objects of n ShapesWorld images."
     ds, hit, tot = ShapesWorld(split, n=n, seed=seed), dict(shape=0, colour=0), 0
     for i0 in range(0, n, batch_size):
-        items = [ds[i] for i in range(i0, min(n, i0 + batch_size))]
-        h = model.encode_image(torch.stack([it['image'] for it in items]).to(model.device))
-        objs = object_patches([it['meta'] for it in items], model.vision.patch_embed.grid)
+        img, metas = scene_images(ds, range(i0, min(n, i0 + batch_size)))
+        objs = object_patches(metas, model.vision.patch_embed.grid); h = model.encode_image(img.to(model.device))
         for k, logits in zip(hit, head(h, objs)): hit[k] += int((logits.argmax(-1).cpu() == objs[k]).sum())
         tot += len(objs['image'])
     return {f'scene_{k}_acc': v / tot for k, v in hit.items()} | dict(scene_n_objects=tot)
@@ -229,8 +233,8 @@ def get_batches(self: Learner, step: int, sets=None, batch=None, fact_batch=None
             traced = [dict(it, text=f"{it['text']} {it['reasoning_target']}") for it in items if it.get('reasoning_target')]
             out['reasoning'] = collate(traced, self.tok, max_len=self.model.config.max_len) if traced else None
     if 'scene' in c.objectives and c.scene_batch:
-        ds = sets['shapes']; items = [ds[i] for i in batch_indices(len(ds), step, c.scene_batch, c.seed, 'scene')[self.rank::self.world]]
-        out['scene'] = dict(image=torch.stack([it['image'] for it in items]), meta=[it['meta'] for it in items]) if items else None
+        img, metas = scene_images(sets['shapes'], batch_indices(len(sets['shapes']), step, c.scene_batch, c.seed, 'scene')[self.rank::self.world])
+        out['scene'] = dict(image=img, meta=metas)
     return out
 Learner.get_batches = get_batches
 
@@ -476,8 +480,8 @@ def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress
     opt = torch.optim.AdamW(params, lr=self.c.lr, weight_decay=self.c.weight_decay); ds = self.train_sets['shapes']
     t0, losses, bs = time.time(), [], batch or self.c.batch_size
     for s in tqdm(range(steps), disable=not progress or not self.acc.is_main_process, desc='vision warm-up'):
-        items = [ds[i] for i in batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world]]
-        L = self._scene(self.model.encode_image(torch.stack([it['image'] for it in items]).to(self.device)), [it['meta'] for it in items])
+        img, metas = scene_images(ds, batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world])
+        L = self._scene(self.model.encode_image(img.to(self.device)), metas)
         if not L: raise ValueError("warm_up_vision needs ShapesWorld images (object labels); this image source has none")
         opt.zero_grad(); self.acc.backward(L['scene'])
         if self.world > 1:
