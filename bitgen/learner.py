@@ -486,7 +486,7 @@ def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress
         opt.zero_grad(); self.acc.backward(L['scene'])
         if self.world > 1:
             for p in params: p.grad = self.acc.reduce(p.grad, reduction='mean')
-        opt.step(); losses.append(float(L['scene']))
+        opt.step(); losses.append(float(L['scene'].detach()))
     return dict(steps=steps, seconds=time.time() - t0, first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None)
 Learner.warm_up_vision = warm_up_vision
 
