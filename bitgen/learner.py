@@ -233,8 +233,8 @@ def get_batches(self: Learner, step: int, sets=None, batch=None, fact_batch=None
             traced = [dict(it, text=f"{it['text']} {it['reasoning_target']}") for it in items if it.get('reasoning_target')]
             out['reasoning'] = collate(traced, self.tok, max_len=self.model.config.max_len) if traced else None
     if 'scene' in c.objectives and c.scene_batch:
-        img, metas = scene_images(sets['shapes'], batch_indices(len(sets['shapes']), step, c.scene_batch, c.seed, 'scene')[self.rank::self.world])
-        out['scene'] = dict(image=img, meta=metas)
+        idx = batch_indices(len(sets['shapes']), step, c.scene_batch, c.seed, 'scene')[self.rank::self.world]
+        if idx: img, metas = scene_images(sets['shapes'], idx); out['scene'] = dict(image=img, meta=metas)   # none on a rank when scene_batch < world
     return out
 Learner.get_batches = get_batches
 
