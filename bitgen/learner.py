@@ -308,13 +308,16 @@ def backward_step(self: Learner, step: int) -> dict:
         self.acc.backward(total / c.grad_accum)
         for k, v in L.items(): logs[k] = logs.get(k, 0.) + float(v.detach()) / c.grad_accum
         logs['total'] = logs.get('total', 0.) + float(total.detach()) / c.grad_accum
-    if self.world > 1:
-        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in self.params])
-        flat = self.acc.reduce(flat, reduction='mean'); off = 0
-        for p in self.params:
-            n = p.numel(); p.grad = flat[off:off + n].view_as(p).clone(); off += n
+    if self.world > 1: self._mean_grads(self.params)
     return logs
-Learner._autocast, Learner.backward_step = _autocast, backward_step
+
+def _mean_grads(self: Learner, params):
+    "Average `params`' gradients across processes with one all-reduce of a flat buffer."
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+    flat = self.acc.reduce(flat, reduction='mean'); off = 0
+    for p in params:
+        n = p.numel(); p.grad = flat[off:off + n].view_as(p).clone(); off += n
+Learner._autocast, Learner.backward_step, Learner._mean_grads = _autocast, backward_step, _mean_grads
 
 # %% ../nbs/10_learner.ipynb #36befd80
 def train_step(self: Learner) -> dict:
@@ -484,8 +487,7 @@ def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress
         L = self._scene(self.model.encode_image(img.to(self.device)), metas)
         if not L: raise ValueError("warm_up_vision needs ShapesWorld images (object labels); this image source has none")
         opt.zero_grad(); self.acc.backward(L['scene'])
-        if self.world > 1:
-            for p in params: p.grad = self.acc.reduce(p.grad, reduction='mean')
+        if self.world > 1: self._mean_grads(params)
         opt.step(); losses.append(float(L['scene'].detach()))
     return dict(steps=steps, seconds=time.time() - t0, first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None)
 Learner.warm_up_vision = warm_up_vision
