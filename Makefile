@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export PYTHONHASHSEED ?= 0
 
-.PHONY: venv test train export clean-check nbtest firmware-test
+.PHONY: venv test train export clean-check nbtest firmware-deps firmware-test
 
 # Idempotent: the stamp records the exact settings and constraints it was installed from.
 $(VENV)/.stamp: settings.ini constraints.txt setup.py
@@ -33,11 +33,15 @@ clean-check: venv
 	git diff --exit-code --stat -- nbs bitgen README.md || (echo "nbdev_export/nbdev_clean changed tracked files: run them and commit." && exit 1)
 	test -z "$$(git status --porcelain -- nbs bitgen)" || (git status --porcelain -- nbs bitgen; echo "untracked files after nbdev_export: commit them." && exit 1)
 
-nbtest: venv
+# deploy.ipynb builds and runs the firmware under QEMU, so the toolchain comes before the notebooks.
+nbtest: venv firmware-deps
 	$(BIN)/nbdev_test --n_workers 2 --timing
 
-firmware-test:
-	$(MAKE) -C firmware deps test
+firmware-deps:
+	$(MAKE) -C firmware deps
+
+firmware-test: firmware-deps
+	$(MAKE) -C firmware test
 
 test: clean-check nbtest firmware-test
 
