@@ -170,7 +170,7 @@ class FactEditor:
 
     def reset(self):
         "Empty the memory."
-        self.model.memory.reset(1); self.facts = []
+        self.model.memory.reset(1); self.facts, self._vectors = [], []   # _vectors[i]: (key, value) the write of facts[i] used
         return self
 
     @torch.no_grad()
@@ -188,15 +188,21 @@ def _write(self: FactEditor, sentences):
     "Write fact sentences to memory (one shot); returns the parsed facts."
     facts, k, v = self._kv(sentences)
     self.model.memory.write(v, key=k)
-    self.facts += facts
+    self.facts += facts; self._vectors += list(zip(k[0], v[0]))
     return facts
 
 def _forget(self: FactEditor, sentences):
-    "Forget fact sentences written before (α = -1, exact); returns the parsed facts."
-    facts, k, v = self._kv(sentences)
+    "Forget fact sentences written before, with the very vectors their write used (α = -1, exact); returns the parsed facts."
+    facts = [parse_fact(s) for s in ([sentences] if isinstance(sentences, str) else sentences)]
+    if not facts: raise ValueError("no sentences given: pass a list of fact sentences")
+    left, picked = list(range(len(self.facts))), []
+    for f, s in zip(facts, [sentences] if isinstance(sentences, str) else sentences):
+        i = next((i for i in left if self.facts[i] == f), None)
+        if i is None: raise ValueError(f"cannot forget {s!r}: it is not in this episode's memory (never written, or forgotten already); the memory is unchanged")
+        left.remove(i); picked.append(i)
+    k, v = (torch.stack([self._vectors[i][j] for i in picked])[None] for j in (0, 1))
     self.model.memory.forget(v, key=k)
-    for f in facts:
-        if f in self.facts: self.facts.remove(f)
+    self.facts, self._vectors = [self.facts[i] for i in left], [self._vectors[i] for i in left]
     return facts
 FactEditor.write, FactEditor.forget = _write, _forget
 
