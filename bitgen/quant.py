@@ -43,7 +43,7 @@ class BitLinearFunction(torch.autograd.Function):
         r = torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps); xhat = x * r   # rms_norm, step by step for the backward
         q, s = quantize_activations(xhat * gain, eps); t, ws = quantize_weights(weight, eps)
         qf, tf = q.to(x.dtype), t.to(weight.dtype)
-        ctx.save_for_backward(xhat, r, gain, qf * s, tf, ws)
+        ctx.save_for_backward(xhat, r, gain, qf * s, tf, ws); ctx.x_dtype = x.dtype
         # integer codes first: every product and partial sum is an exact integer in float32, so the result does not
         # depend on summation order and equals the int32 path of the C runtime bit for bit
         return F.linear(qf, tf) * (s * ws)
@@ -57,7 +57,7 @@ class BitLinearFunction(torch.autograd.Function):
         gxhat = gxn * gain
         gx = r * (gxhat - xhat * (gxhat * xhat).mean(-1, keepdim=True))
         gw = gy.reshape(-1, gy.shape[-1]).T @ xq.reshape(-1, xq.shape[-1]).to(gy.dtype)
-        return gx, ggain.to(gain.dtype), gw.to(tf.dtype), None
+        return gx.to(ctx.x_dtype), ggain.to(gain.dtype), gw.to(tf.dtype), None
 
 # %% ../nbs/00_quant.ipynb #d0d5027a
 class BitLinear(nn.Linear):
