@@ -193,10 +193,11 @@ def _write(self: FactEditor, sentences):
 
 def _forget(self: FactEditor, sentences):
     "Forget fact sentences written before, with the very vectors their write used (α = -1, exact); returns the parsed facts."
-    facts = [parse_fact(s) for s in ([sentences] if isinstance(sentences, str) else sentences)]
+    sentences = [sentences] if isinstance(sentences, str) else list(sentences)
+    facts = [parse_fact(s) for s in sentences]
     if not facts: raise ValueError("no sentences given: pass a list of fact sentences")
     left, picked = list(range(len(self.facts))), []
-    for f, s in zip(facts, [sentences] if isinstance(sentences, str) else sentences):
+    for f, s in zip(facts, sentences):
         i = next((i for i in left if self.facts[i] == f), None)
         if i is None: raise ValueError(f"cannot forget {s!r}: it is not in this episode's memory (never written, or forgotten already); the memory is unchanged")
         left.remove(i); picked.append(i)
