@@ -159,6 +159,12 @@ def value_match(readout: torch.Tensor, ids, codebook, close_id: int) -> float:
     return float(F.cosine_similarity(readout.float(), z, dim=0))
 
 # %% ../nbs/08b_facts.ipynb #8b8929ea
+def _parse_facts(sentences) -> tuple[list[str], list[Fact]]:
+    "A sentence or a list of them, and their parsed facts; at least one."
+    sentences = [sentences] if isinstance(sentences, str) else list(sentences)
+    if not sentences: raise ValueError("no sentences given: pass a list of fact sentences")
+    return sentences, [parse_fact(s) for s in sentences]
+
 class FactEditor:
     "Write, forget and answer facts with a BitGen model's episodic memory (one episode)."
     def __init__(self, model, tokenizer, beta: float = MEMORY_BETA, min_match: float | None = MIN_MATCH):
@@ -176,9 +182,7 @@ class FactEditor:
     @torch.no_grad()
     def _kv(self, sentences):
         "Parsed facts and their (key, value) vectors [1,N,d]."
-        if isinstance(sentences, str): sentences = [sentences]
-        facts = [parse_fact(s) for s in sentences]
-        if not facts: raise ValueError("no sentences given: pass a list of fact sentences")
+        _, facts = _parse_facts(sentences)
         k = encode_texts(self.model, self.tok, [f.key_text for f in facts])
         v = encode_values(self.model, self.tok, [f.value_text for f in facts])
         return facts, k[None], v[None]
@@ -193,9 +197,7 @@ def _write(self: FactEditor, sentences):
 
 def _forget(self: FactEditor, sentences):
     "Forget fact sentences written before, with the very vectors their write used (α = -1, exact); returns the parsed facts."
-    sentences = [sentences] if isinstance(sentences, str) else list(sentences)
-    facts = [parse_fact(s) for s in sentences]
-    if not facts: raise ValueError("no sentences given: pass a list of fact sentences")
+    sentences, facts = _parse_facts(sentences)
     left, picked = list(range(len(self.facts))), []
     for f, s in zip(facts, sentences):
         i = next((i for i in left if self.facts[i] == f), None)
