@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
-from .quant import BitLinear, rms_norm
+from .quant import BitLinear, rms_norm, compiled_kernels
 from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, object_patches, SHAPES, COLOURS
 from .metrics import robot_accuracy
 from .fusion import sample_hard_negatives, masked_mean
@@ -54,6 +54,7 @@ class LearnerConfig:
     patience: int = 5                # validations without improvement before stopping
     ckpt_every: int = 100
     mixed_precision: str = 'auto'    # 'auto' (bf16 on GPU, none on CPU) | 'no' | 'bf16'
+    compile: bool = False            # train through torch.compile'd kernels (bitgen.quant.compiled_kernels); train.ipynb turns it on for full CPU runs
     device: str = 'auto'             # 'auto' | 'cpu' | 'cuda'
     fp32_twin: bool = False          # train the nn.Linear twin instead of the ternary model
     max_minutes: float = 0.0         # wall-clock budget (0 = none)
@@ -73,6 +74,7 @@ class LearnerConfig:
         bad = set(self.objectives) - set(TASK_OBJECTIVES) - set(REGULARISERS)
         if bad: raise ValueError(f"unknown objectives {sorted(bad)}; known: {TASK_OBJECTIVES + tuple(REGULARISERS)}")
         if self.mixed_precision not in ('auto', 'no', 'bf16'): raise ValueError("mixed_precision must be 'auto', 'no' or 'bf16'")
+        if not isinstance(self.compile, bool): raise ValueError(f"compile must be True or False, got {self.compile!r}")
         if self.device not in ('auto', 'cpu', 'cuda'): raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         return self
 
@@ -303,9 +305,9 @@ def backward_step(self: Learner, step: int) -> dict:
     c = self.c; self.opt.zero_grad(set_to_none=False); logs = {}
     for micro in range(c.grad_accum):
         batches = self.get_batches(step * c.grad_accum + micro)
-        with self._autocast():
+        with self._autocast(), compiled_kernels(c.compile):
             L = self.compute_losses(batches); total = self.weighting(L)
-        self.acc.backward(total / c.grad_accum)
+            self.acc.backward(total / c.grad_accum)
         for k, v in L.items(): logs[k] = logs.get(k, 0.) + float(v.detach()) / c.grad_accum
         logs['total'] = logs.get('total', 0.) + float(total.detach()) / c.grad_accum
     if self.world > 1: self._mean_grads(self.params)
@@ -484,9 +486,10 @@ def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress
     t0, losses, bs = time.time(), [], batch or self.c.batch_size
     for s in tqdm(range(steps), disable=not progress or not self.acc.is_main_process, desc='vision warm-up'):
         img, metas = scene_images(ds, batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world])
-        L = self._scene(self.model.encode_image(img.to(self.device)), metas)
-        if not L: raise ValueError("warm_up_vision needs ShapesWorld images (object labels); this image source has none")
-        opt.zero_grad(); self.acc.backward(L['scene'])
+        with compiled_kernels(self.c.compile):
+            L = self._scene(self.model.encode_image(img.to(self.device)), metas)
+            if not L: raise ValueError("warm_up_vision needs ShapesWorld images (object labels); this image source has none")
+            opt.zero_grad(); self.acc.backward(L['scene'])
         if self.world > 1: self._mean_grads(params)
         opt.step(); losses.append(float(L['scene'].detach()))
     return dict(steps=steps, seconds=time.time() - t0, first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None)
