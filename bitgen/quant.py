@@ -80,16 +80,19 @@ class BitLinearFunction(torch.autograd.Function):
     @staticmethod
     @torch.amp.custom_fwd(device_type='cuda')
     def forward(ctx, x, gain, weight, eps):
-        y, (xhat, r, xq, tf, ws) = bitlinear_forward(x, gain.detach(), weight.detach(), eps)  # detached: compile keeps parameter shapes dynamic
-        ctx.save_for_backward(xhat, r, gain, xq, tf, ws); ctx.x_dtype = x.dtype
-        return y
+        # detached, contiguous 2-D rows: torch.compile specialises on rank, strides, requires_grad and a parameter's
+        # shape, and would otherwise compile once per layer and call site
+        gain, rows = gain.detach(), x.detach().reshape(-1, x.shape[-1]).contiguous()
+        y, (xhat, r, xq, tf, ws) = bitlinear_forward(rows, gain, weight.detach(), eps)
+        ctx.save_for_backward(xhat, r, gain, xq, tf, ws); ctx.x_shape = x.shape; ctx.x_dtype = x.dtype
+        return y.reshape(*x.shape[:-1], y.shape[-1])
 
     @staticmethod
     @torch.amp.custom_bwd(device_type='cuda')
     def backward(ctx, gy):
         xhat, r, gain, xq, tf, ws = ctx.saved_tensors
-        gx, ggain, gw = bitlinear_backward(gy, xhat, r, gain, xq, tf, ws)
-        return gx.to(ctx.x_dtype), ggain.to(gain.dtype), gw.to(tf.dtype), None
+        gx, ggain, gw = bitlinear_backward(gy.reshape(-1, gy.shape[-1]).contiguous(), xhat, r, gain, xq, tf, ws)
+        return gx.reshape(ctx.x_shape).to(ctx.x_dtype), ggain.to(gain.dtype), gw.to(tf.dtype), None
 
 # %% ../nbs/00_quant.ipynb #d0d5027a
 class BitLinear(nn.Linear):
