@@ -57,7 +57,7 @@ def kernel(fn):
 # %% ../nbs/00_quant.ipynb #92231f24
 @kernel
 def bitlinear_forward(x, gain, weight, eps: float):
-    "BitLinearFunction's forward: the output and what its backward keeps (xhat, r, q·s, T, w_s)."
+    "BitLinearFunction's forward on [N, in] rows: the output and what its backward keeps (xhat, r, q·s, T, w_s)."
     r = torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps); xhat = x * r   # rms_norm, step by step for the backward
     q, s = quantize_activations(xhat * gain, eps); t, ws = quantize_weights(weight, eps)
     qf, tf = q.to(x.dtype), t.to(weight.dtype)
@@ -67,12 +67,12 @@ def bitlinear_forward(x, gain, weight, eps: float):
 
 @kernel
 def bitlinear_backward(gy, xhat, r, gain, xq, tf, ws):
-    "BitLinearFunction's backward: the gradients of x, the gain and the weight (STE through both quantisers)."
+    "BitLinearFunction's backward on [N, in] rows: the gradients of x, the gain and the weight (STE through both quantisers)."
     gxn = (gy @ tf.to(gy.dtype)) * ws
-    ggain = (gxn * xhat).reshape(-1, xhat.shape[-1]).sum(0)
+    ggain = (gxn * xhat).sum(0)
     gxhat = gxn * gain
     gx = r * (gxhat - xhat * (gxhat * xhat).mean(-1, keepdim=True))
-    gw = gy.reshape(-1, gy.shape[-1]).T @ xq.reshape(-1, xq.shape[-1]).to(gy.dtype)
+    gw = gy.T @ xq.to(gy.dtype)
     return gx, ggain, gw
 
 class BitLinearFunction(torch.autograd.Function):
