@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
            'schedule', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss', 'scene_accuracy', 'Learner',
-           'get_batches', 'compute_losses', 'backward_step', 'train_step', 'validate', 'robot_val_accuracy',
-           'save_checkpoint', 'load_checkpoint', 'fit', 'warm_up_vision', 'ddp_gradients', 'cpu_temperature', 'Monitor',
-           'log_figures', 'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
+           'get_batches', 'stream_rows', 'compute_losses', 'backward_step', 'train_step', 'validate',
+           'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit', 'warm_up_vision', 'ddp_gradients',
+           'cpu_temperature', 'Monitor', 'log_figures', 'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
 
 # %% ../nbs/10_learner.ipynb #df3ec5d1
 import json, math, os, random, shutil, tempfile, time, warnings
@@ -18,12 +18,12 @@ from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm, compiled_kernels
 from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, object_patches, SHAPES, COLOURS
-from .metrics import robot_accuracy
+from .metrics import robot_accuracy, mixed_texts
 from .fusion import sample_hard_negatives, masked_mean
 from .facts import fact_episode_loss
 
 # %% ../nbs/10_learner.ipynb #7ccfc53e
-TASK_OBJECTIVES = ('lm_caption', 'itc', 'itm', 'scene', 'lm_task', 'lm_reasoning', 'robot', 'facts')
+TASK_OBJECTIVES = ('lm_caption', 'itc', 'itm', 'scene', 'lm_task', 'lm_reasoning', 'lm_stream', 'robot', 'facts')
 REGULARISERS = {'memory_kl': 1e-3, 'ponder': 1e-2}
 
 @dataclass
@@ -37,6 +37,8 @@ class LearnerConfig:
     max_facts: int = 16              # facts per training episode: uniform in 1..max_facts
     fact_augment: float = 0.0        # chance a trained fact question is asked in another wording instead (facts.reword); train.ipynb sets it
     swap_negatives: bool = False     # ITC / ITM also see each caption with one attribute swapped (data.attribute_swap); off: see below
+    stream_batch: int = 0            # packed text rows per step for lm_stream (sink + window attention past the window); train.ipynb sets it
+    stream_len: int = 0              # tokens per stream row; 0: num_sinks + 1.5 * window
     scene_batch: int = 0             # extra ShapesWorld images per step for the scene objective alone (vision encoder only); train.ipynb sets it
     grad_accum: int = 1
     lr: float = 2e-3                 # stage-1 peak LR (train.ipynb uses 3e-3; see the LR sweep below)
@@ -66,7 +68,8 @@ class LearnerConfig:
         if self.model_size not in MODEL_SIZES: raise ValueError(f"unknown model_size {self.model_size!r}: choose one of {list(MODEL_SIZES)}")
         for k in ('steps', 'batch_size', 'fact_batch', 'grad_accum', 'max_facts', 'val_every', 'ckpt_every', 'n_shapes', 'n_tasks_per_robot', 'n_episodes'):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < 1: raise ValueError(f"{k} must be a positive integer, got {getattr(self, k)!r}")
-        if not isinstance(self.scene_batch, int) or self.scene_batch < 0: raise ValueError(f"scene_batch must be a non-negative integer, got {self.scene_batch!r}")
+        for k in ('scene_batch', 'stream_batch', 'stream_len'):
+            if not isinstance(getattr(self, k), int) or getattr(self, k) < 0: raise ValueError(f"{k} must be a non-negative integer, got {getattr(self, k)!r}")
         if self.batch_size < 2: raise ValueError("batch_size must be >= 2 (ITM needs an in-batch negative)")
         if self.lr <= 0 or self.warmup < 0 or not 0 < self.cut_frac <= 1: raise ValueError("need lr > 0, warmup >= 0, 0 < cut_frac <= 1")
         if not 0 <= self.fact_augment <= 1: raise ValueError(f"fact_augment is a probability in [0, 1], got {self.fact_augment!r}")
@@ -132,7 +135,7 @@ def schedule(step: int, c: LearnerConfig) -> tuple[float, float]:
     return c.lr * c.stage2_lr * max(0.0, 1 - frac), 0.0
 
 # %% ../nbs/10_learner.ipynb #bcaa8ea8
-SOURCES = {'shapes': 0, 'robots': 1, 'facts': 2, 'scene': 3, 'vision': 4}
+SOURCES = {'shapes': 0, 'robots': 1, 'facts': 2, 'scene': 3, 'vision': 4, 'stream': 5}
 
 def batch_indices(n: int, step: int, batch: int, seed: int, source: str) -> list[int]:
     "Item indices of `source`'s global batch at `step` (epoch-wise permutations, deterministic)."
@@ -198,6 +201,9 @@ class Learner:
         self.gen = torch.Generator().manual_seed(config.seed + 17)     # hard-negative sampling
         self.step, self.best_val, self.bad_vals, self.history, self.val_history, self.log_fn = 0, float('inf'), 0, [], [], log_fn
         self.stopped = None
+        mc = self.model.config; self.stream_len = config.stream_len or mc.num_sinks + mc.window + mc.window // 2
+        if self.stream_len <= mc.num_sinks + mc.window:
+            raise ValueError(f"stream_len={self.stream_len} never evicts from the cache (num_sinks + window = {mc.num_sinks + mc.window}): use 0 (auto) or more")
 
 # %% ../nbs/10_learner.ipynb #f61d7eb9
 def _make_optimizer(self: Learner):
@@ -234,11 +240,26 @@ def get_batches(self: Learner, step: int, sets=None, batch=None, fact_batch=None
         if src == 'robots':
             traced = [dict(it, text=f"{it['text']} {it['reasoning_target']}") for it in items if it.get('reasoning_target')]
             out['reasoning'] = collate(traced, self.tok, max_len=self.model.config.max_len) if traced else None
+    if 'lm_stream' in c.objectives and c.stream_batch: out['stream'] = self.stream_rows(step, sets)
     if 'scene' in c.objectives and c.scene_batch:
         idx = batch_indices(len(sets['shapes']), step, c.scene_batch, c.seed, 'scene')[self.rank::self.world]
         if idx: img, metas = scene_images(sets['shapes'], idx); out['scene'] = dict(image=img, meta=metas)   # none on a rank when scene_batch < world
     return out
 Learner.get_batches = get_batches
+
+# %% ../nbs/10_learner.ipynb #7bf05d29
+def stream_rows(self: Learner, step: int, sets=None) -> torch.Tensor | None:
+    "This rank's packed `<bos> text <eos>` rows [n, stream_len] at `step` (None when it has none)."
+    sets = sets or self.train_sets; sw, rt, tok, rows = sets['shapes'], sets['robots'], self.tok, []
+    for r in range(self.c.stream_batch)[self.rank::self.world]:
+        g, ids = torch.Generator().manual_seed(self.c.seed * 1_000_003 + SOURCES['stream'] * 10_007 + step * 101 + r), []
+        while len(ids) < self.stream_len:
+            texts = mixed_texts(sw, rt, torch.randint(len(sw), (4,), generator=g).tolist(), torch.randint(len(rt), (4,), generator=g).tolist())
+            ids += [t for x in tok(texts, add_special_tokens=False)['input_ids'] for t in (tok.bos_token_id, *x, tok.eos_token_id)]
+        rows.append(ids[:self.stream_len])
+    return torch.tensor(rows) if rows else None
+Learner.stream_rows = stream_rows
+
 
 # %% ../nbs/10_learner.ipynb #8e119260
 def compute_losses(self: Learner, batches: dict) -> dict:
@@ -272,6 +293,9 @@ def compute_losses(self: Learner, batches: dict) -> dict:
     b = batches.get('reasoning')
     if b is not None and 'lm_reasoning' in want:
         L['lm_reasoning'] = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev), robots=False).loss
+    b = batches.get('stream')
+    if b is not None and 'lm_stream' in want:
+        L['lm_stream'] = m(b.to(dev), labels=b.to(dev), robots=False).loss
     eps = batches.get('facts')
     if eps and want & {'facts', 'memory_kl'}:
         f = fact_episode_loss(m, self.tok, eps, dev, augment=self.c.fact_augment, generator=self.gen)
