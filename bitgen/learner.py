@@ -295,7 +295,7 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         L['lm_reasoning'] = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev), robots=False).loss
     b = batches.get('stream')
     if b is not None and 'lm_stream' in want:
-        L['lm_stream'] = m(b.to(dev), labels=b.to(dev), robots=False).loss
+        b = b.to(dev); L['lm_stream'] = m(b, labels=b, robots=False).loss
     eps = batches.get('facts')
     if eps and want & {'facts', 'memory_kl'}:
         f = fact_episode_loss(m, self.tok, eps, dev, augment=self.c.fact_augment, generator=self.gen)
