@@ -6,8 +6,9 @@
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
            'schedule', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss', 'scene_accuracy', 'Learner',
            'get_batches', 'stream_rows', 'compute_losses', 'backward_step', 'train_step', 'validate',
-           'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit', 'warm_up_vision', 'ddp_gradients',
-           'cpu_temperature', 'Monitor', 'log_figures', 'finish', 'plot_losses', 'plot_weights', 'push_to_hub']
+           'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit', 'warmup_cosine_lr', 'warm_up_vision',
+           'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures', 'finish', 'plot_losses', 'plot_weights',
+           'push_to_hub']
 
 # %% ../nbs/10_learner.ipynb #df3ec5d1
 import json, math, os, random, shutil, tempfile, time, warnings
@@ -499,9 +500,16 @@ def _replan(self: Learner, end: int, start: int, elapsed: float) -> int:
 Learner._replan = _replan
 Learner.fit = fit
 
+# %% ../nbs/10_learner.ipynb #59132b0e
+def warmup_cosine_lr(step: int, steps: int, peak: float, warmup: int = 50) -> float:
+    "LR at `step` of `steps`: linear rise to `peak` over `warmup` steps, then a cosine to 0."
+    warmup = min(warmup, steps // 10)
+    if step < warmup: return peak * (step + 1) / warmup
+    return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
 # %% ../nbs/10_learner.ipynb #2ff14f51
 def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress: bool = True) -> dict:
-    "Train the vision encoder and the scene head on the scene objective alone for `steps` steps; returns a summary."
+    "Train the vision encoder and the scene head on the scene objective alone for `steps` steps (warm-up + cosine LR); returns a summary."
     from tqdm.auto import tqdm
     if self.scene_head is None: raise ValueError("warm_up_vision trains on the scene objective: include 'scene' in LearnerConfig.objectives")
     if not isinstance(steps, int) or steps < 0: raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
@@ -509,6 +517,7 @@ def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress
     opt = torch.optim.AdamW(params, lr=self.c.lr, weight_decay=self.c.weight_decay); ds = self.train_sets['shapes']
     t0, losses, bs = time.time(), [], batch or self.c.batch_size
     for s in tqdm(range(steps), disable=not progress or not self.acc.is_main_process, desc='vision warm-up'):
+        for g in opt.param_groups: g['lr'] = warmup_cosine_lr(s, steps, self.c.lr)
         img, metas = scene_images(ds, batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world])
         with compiled_kernels(self.c.compile):
             L = self._scene(self.model.encode_image(img.to(self.device)), metas)
