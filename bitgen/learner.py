@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
-           'schedule', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss', 'scene_accuracy', 'Learner',
-           'get_batches', 'stream_rows', 'compute_losses', 'backward_step', 'train_step', 'validate',
+           'schedule', 'source_generator', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss', 'scene_accuracy',
+           'Learner', 'get_batches', 'stream_rows', 'compute_losses', 'backward_step', 'train_step', 'validate',
            'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit', 'warmup_cosine_lr', 'warm_up_vision',
            'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures', 'finish', 'plot_losses', 'plot_weights',
            'push_to_hub']
@@ -41,6 +41,7 @@ class LearnerConfig:
     stream_batch: int = 0            # packed text rows per step for lm_stream (sink + window attention past the window); train.ipynb sets it
     stream_len: int = 0              # tokens per stream row; 0: num_sinks + 1.5 * window
     scene_batch: int = 0             # extra ShapesWorld images per step for the scene objective alone (vision encoder only); train.ipynb sets it
+    vision_lr: float = 1.0           # the vision encoder's joint-training LR as a fraction of lr (0 freezes it after warm_up_vision); train.ipynb sets it
     grad_accum: int = 1
     lr: float = 2e-3                 # stage-1 peak LR (train.ipynb uses 3e-3; see the LR sweep below)
     warmup: int = 20
@@ -73,6 +74,7 @@ class LearnerConfig:
             if not isinstance(getattr(self, k), int) or getattr(self, k) < 0: raise ValueError(f"{k} must be a non-negative integer, got {getattr(self, k)!r}")
         if self.batch_size < 2: raise ValueError("batch_size must be >= 2 (ITM needs an in-batch negative)")
         if self.lr <= 0 or self.warmup < 0 or not 0 < self.cut_frac <= 1: raise ValueError("need lr > 0, warmup >= 0, 0 < cut_frac <= 1")
+        if not 0 <= self.vision_lr <= 1: raise ValueError(f"vision_lr is a fraction of lr in [0, 1], got {self.vision_lr!r}")
         if not 0 <= self.fact_augment <= 1: raise ValueError(f"fact_augment is a probability in [0, 1], got {self.fact_augment!r}")
         if self.loss_weighting not in ('uncertainty', 'fixed'): raise ValueError(f"loss_weighting must be 'uncertainty' or 'fixed', got {self.loss_weighting!r}")
         bad = set(self.objectives) - set(TASK_OBJECTIVES) - set(REGULARISERS)
@@ -138,12 +140,16 @@ def schedule(step: int, c: LearnerConfig) -> tuple[float, float]:
 # %% ../nbs/10_learner.ipynb #bcaa8ea8
 SOURCES = {'shapes': 0, 'robots': 1, 'facts': 2, 'scene': 3, 'vision': 4, 'stream': 5}
 
+def source_generator(seed: int, source: str, offset: int) -> torch.Generator:
+    "A generator of its own for each (run seed, data source, offset): sources never share random streams."
+    return torch.Generator().manual_seed(seed * 1_000_003 + SOURCES[source] * 10_007 + offset)
+
 def batch_indices(n: int, step: int, batch: int, seed: int, source: str) -> list[int]:
     "Item indices of `source`'s global batch at `step` (epoch-wise permutations, deterministic)."
     out, pos = [], step * batch
     while len(out) < batch:
         epoch, off = divmod(pos, n)
-        g = torch.Generator().manual_seed(seed * 1_000_003 + SOURCES[source] * 10_007 + epoch)
+        g = source_generator(seed, source, epoch)
         perm = torch.randperm(n, generator=g)
         take = perm[off:off + batch - len(out)].tolist(); out += take; pos += len(take)
     return out
@@ -208,17 +214,17 @@ class Learner:
 
 # %% ../nbs/10_learner.ipynb #f61d7eb9
 def _make_optimizer(self: Learner):
-    "AdamW; no weight decay on norms, gains, embeddings, biases, log-variances and other 1-d parameters."
-    decay, no_decay = [], []
+    "AdamW; no weight decay on norms, gains, embeddings, biases, log-variances and other 1-d parameters; vision at `vision_lr`."
+    groups = {}   # (decays, lr_scale) -> params
     for n, p in self.model.named_parameters():
         if not p.requires_grad: continue
-        (decay if p.dim() >= 2 and 'tok_emb' not in n and 'M0' not in n else no_decay).append(p)
-    no_decay += [p for p in self.weighting.parameters() if p.requires_grad]
-    no_decay += list(self.scene_head.parameters()) if self.scene_head is not None else []
-    self.params = decay + no_decay
-    self.opt = torch.optim.AdamW([dict(params=decay, weight_decay=self.c.weight_decay), dict(params=no_decay, weight_decay=0.0)],
+        key = (p.dim() >= 2 and 'tok_emb' not in n and 'M0' not in n, self.c.vision_lr if n.startswith('vision.') else 1.0)
+        groups.setdefault(key, []).append(p)
+    groups.setdefault((False, 1.0), []).extend([p for p in self.weighting.parameters() if p.requires_grad] +
+                                               (list(self.scene_head.parameters()) if self.scene_head is not None else []))
+    self.params = [p for ps in groups.values() for p in ps]
+    self.opt = torch.optim.AdamW([dict(params=ps, weight_decay=self.c.weight_decay if d else 0.0, decays=d, lr_scale=s) for (d, s), ps in groups.items()],
                                  lr=self.c.lr, betas=(0.9, 0.95))
-
 def _make_data(self: Learner):
     "Train sets and the 5% validation sets (from each dataset's own val split, 5% of the train size)."
     c = self.c; s = c.seed; v = lambda n: max(2, int(0.05 * n))
@@ -253,14 +259,13 @@ def stream_rows(self: Learner, step: int, sets=None) -> torch.Tensor | None:
     "This rank's packed `<bos> text <eos>` rows [n, stream_len] at `step` (None when it has none)."
     sets = sets or self.train_sets; sw, rt, tok, rows = sets['shapes'], sets['robots'], self.tok, []
     for r in range(self.c.stream_batch)[self.rank::self.world]:
-        g, ids = torch.Generator().manual_seed(self.c.seed * 1_000_003 + SOURCES['stream'] * 10_007 + step * 101 + r), []
+        g, ids = source_generator(self.c.seed, 'stream', step * 101 + r), []
         while len(ids) < self.stream_len:
             texts = mixed_texts(sw, rt, torch.randint(len(sw), (4,), generator=g).tolist(), torch.randint(len(rt), (4,), generator=g).tolist())
             ids += [t for x in tok(texts, add_special_tokens=False)['input_ids'] for t in (tok.bos_token_id, *x, tok.eos_token_id)]
         rows.append(ids[:self.stream_len])
     return torch.tensor(rows) if rows else None
 Learner.stream_rows = stream_rows
-
 
 # %% ../nbs/10_learner.ipynb #8e119260
 def compute_losses(self: Learner, batches: dict) -> dict:
@@ -352,8 +357,7 @@ def train_step(self: Learner) -> dict:
     t0 = time.perf_counter(); lr, wd = schedule(self.step, self.c)
     logs = self.backward_step(self.step)
     gn = torch.nn.utils.clip_grad_norm_(self.params, self.c.clip)
-    for g in self.opt.param_groups: g['lr'] = lr
-    self.opt.param_groups[0]['weight_decay'] = wd          # group 1 (norms, gains, embeddings, log-variances) never decays
+    for g in self.opt.param_groups: g['lr'], g['weight_decay'] = lr * g['lr_scale'], wd if g['decays'] else 0.0   # norms, gains, embeddings, log-variances never decay
     self.opt.step(); self.step += 1
     rec = dict(step=self.step, lr=lr, weight_decay=wd, grad_norm=float(gn), step_s=time.perf_counter() - t0, **logs,
                **{f'w_{k}': v for k, v in self.weighting.weights().items()})
