@@ -512,8 +512,8 @@ def warmup_cosine_lr(step: int, steps: int, peak: float, warmup: int = 50) -> fl
     return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
 # %% ../nbs/10_learner.ipynb #2ff14f51
-def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress: bool = True) -> dict:
-    "Train the vision encoder and the scene head on the scene objective alone for `steps` steps (warm-up + cosine LR); returns a summary."
+def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress: bool = True, cosine: bool = False) -> dict:
+    "Train the vision encoder and the scene head on the scene objective alone for `steps` steps (constant LR, or rise + cosine); returns a summary."
     from tqdm.auto import tqdm
     if self.scene_head is None: raise ValueError("warm_up_vision trains on the scene objective: include 'scene' in LearnerConfig.objectives")
     if not isinstance(steps, int) or steps < 0: raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
@@ -521,7 +521,8 @@ def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress
     opt = torch.optim.AdamW(params, lr=self.c.lr, weight_decay=self.c.weight_decay); ds = self.train_sets['shapes']
     t0, losses, bs = time.time(), [], batch or self.c.batch_size
     for s in tqdm(range(steps), disable=not progress or not self.acc.is_main_process, desc='vision warm-up'):
-        for g in opt.param_groups: g['lr'] = warmup_cosine_lr(s, steps, self.c.lr)
+        if cosine:
+            for g in opt.param_groups: g['lr'] = warmup_cosine_lr(s, steps, self.c.lr)
         img, metas = scene_images(ds, batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world])
         with compiled_kernels(self.c.compile):
             L = self._scene(self.model.encode_image(img.to(self.device)), metas)
