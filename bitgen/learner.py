@@ -225,6 +225,7 @@ def _make_optimizer(self: Learner):
     self.params = [p for ps in groups.values() for p in ps]
     self.opt = torch.optim.AdamW([dict(params=ps, weight_decay=self.c.weight_decay if d else 0.0, decays=d, lr_scale=s) for (d, s), ps in groups.items()],
                                  lr=self.c.lr, betas=(0.9, 0.95))
+
 def _make_data(self: Learner):
     "Train sets and the 5% validation sets (from each dataset's own val split, 5% of the train size)."
     c = self.c; s = c.seed; v = lambda n: max(2, int(0.05 * n))
