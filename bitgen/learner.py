@@ -18,7 +18,7 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm, compiled_kernels
-from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, object_patches, SHAPES, COLOURS
+from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, object_patches, SHAPES, COLOURS, HELD_OUT
 from .metrics import robot_accuracy, mixed_texts
 from .fusion import sample_hard_negatives, masked_mean
 from .facts import fact_episode_loss
@@ -177,14 +177,19 @@ def scene_loss(head: SceneHead, image_h: torch.Tensor, objects: dict) -> torch.T
 
 @torch.no_grad()
 def scene_accuracy(model: BitGenModel, head: SceneHead, split: str = 'test', n: int = 200, seed: int = 0, batch_size: int = 50) -> dict:
-    "Shape and colour accuracy of `head` on the objects of n ShapesWorld images."
-    ds, hit, tot = ShapesWorld(split, n=n, seed=seed), dict(shape=0, colour=0), 0
+    "Shape and colour accuracy of `head` on the objects of n ShapesWorld images, and shape accuracy on seen / held-out shape-colour pairs."
+    ds, hit, tot, pair_hit, pair_n = ShapesWorld(split, n=n, seed=seed), dict(shape=0, colour=0), 0, dict(seen=0, held=0), dict(seen=0, held=0)
+    held_codes = {SHAPES.index(s) * len(COLOURS) + list(COLOURS).index(c) for s, c in HELD_OUT}
     for i0 in range(0, n, batch_size):
         img, metas = scene_images(ds, range(i0, min(n, i0 + batch_size)))
         objs = object_patches(metas, model.vision.patch_embed.grid); h = model.encode_image(img.to(model.device))
-        for k, logits in zip(hit, head(h, objs)): hit[k] += int((logits.argmax(-1).cpu() == objs[k]).sum())
+        right = {k: logits.argmax(-1).cpu() == objs[k] for k, logits in zip(hit, head(h, objs))}
+        held = torch.tensor([int(code) in held_codes for code in objs['shape'] * len(COLOURS) + objs['colour']], dtype=torch.bool)
+        for k in hit: hit[k] += int(right[k].sum())
+        for k, m in (('seen', ~held), ('held', held)): pair_hit[k] += int(right['shape'][m].sum()); pair_n[k] += int(m.sum())
         tot += len(objs['image'])
-    return {f'scene_{k}_acc': v / tot for k, v in hit.items()} | dict(scene_n_objects=tot)
+    return ({f'scene_{k}_acc': v / tot for k, v in hit.items()} | dict(scene_n_objects=tot) |
+            {f'scene_shape_acc_{k}_pairs': pair_hit[k] / pair_n[k] if pair_n[k] else None for k in pair_n} | {f'scene_n_{k}_pairs': pair_n[k] for k in pair_n})
 
 # %% ../nbs/10_learner.ipynb #f3ebfc77
 class Learner:
