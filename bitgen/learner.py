@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
-           'schedule', 'source_generator', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss', 'scene_accuracy',
-           'Learner', 'get_batches', 'stream_rows', 'compute_losses', 'backward_step', 'train_step', 'validate',
-           'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit', 'warmup_cosine_lr', 'warm_up_vision',
-           'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures', 'finish', 'plot_losses', 'plot_weights',
-           'push_to_hub']
+           'schedule', 'source_generator', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss',
+           'permute_colours', 'scene_accuracy', 'Learner', 'get_batches', 'stream_rows', 'compute_losses',
+           'backward_step', 'train_step', 'validate', 'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit',
+           'warmup_cosine_lr', 'warm_up_vision', 'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures', 'finish',
+           'plot_losses', 'plot_weights', 'push_to_hub']
 
 # %% ../nbs/10_learner.ipynb #df3ec5d1
-import json, math, os, random, shutil, tempfile, time, warnings
+import itertools, json, math, os, random, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -170,10 +170,19 @@ def scene_images(ds, idx) -> tuple[torch.Tensor, list]:
     items = [ds[i] for i in idx]
     return torch.stack([it['image'] for it in items]), [it['meta'] for it in items]
 
-def scene_loss(head: SceneHead, image_h: torch.Tensor, objects: dict) -> torch.Tensor:
-    "Shape + colour cross-entropy over the objects."
+def scene_loss(head: SceneHead, image_h: torch.Tensor, objects: dict, colour_keep: torch.Tensor | None = None) -> torch.Tensor:
+    "Shape cross-entropy over the objects + colour cross-entropy over those in `colour_keep` (default all)."
     s, c = head(image_h, objects)
-    return F.cross_entropy(s.float(), objects['shape'].to(s.device)) + F.cross_entropy(c.float(), objects['colour'].to(c.device))
+    keep = torch.ones(len(c), dtype=torch.bool) if colour_keep is None else colour_keep.cpu()
+    loss = F.cross_entropy(s.float(), objects['shape'].to(s.device))
+    return loss + F.cross_entropy(c.float()[keep.to(c.device)], objects['colour'][keep].to(c.device)) if keep.any() else loss
+
+def permute_colours(img: torch.Tensor, p: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    "A copy of `img` [n,3,H,W] with a random non-identity RGB order on a fraction `p` of the images, and which ones."
+    orders = torch.tensor([o for o in itertools.permutations(range(3))][1:])
+    permuted = torch.rand(len(img), generator=generator) < p; img = img.clone()
+    for i in permuted.nonzero().flatten().tolist(): img[i] = img[i][orders[int(torch.randint(len(orders), (1,), generator=generator))]]
+    return img, permuted
 
 @torch.no_grad()
 def scene_accuracy(model: BitGenModel, head: SceneHead, split: str = 'test', n: int = 200, seed: int = 0, batch_size: int = 50) -> dict:
@@ -317,12 +326,13 @@ def compute_losses(self: Learner, batches: dict) -> dict:
     return L
 Learner.compute_losses = compute_losses
 
-def _scene(self: Learner, image_h, metas, extra=None) -> dict:
-    "The scene loss on this batch's images and the extra `scene_batch` ones ({} when no image has objects)."
+def _scene(self: Learner, image_h, metas, extra=None, permuted=None) -> dict:
+    "The scene loss on this batch's images and the extra `scene_batch` ones ({} when no image has objects); no colour loss on `permuted` images."
     if extra is not None:
         image_h = torch.cat([image_h, self.model.encode_image(extra['image'].to(self.device))]); metas = list(metas) + extra['meta']
     objs = object_patches(metas, self.model.vision.patch_embed.grid)
-    return {} if objs is None else dict(scene=scene_loss(self.scene_head, image_h, objs))
+    if objs is None: return {}
+    return dict(scene=scene_loss(self.scene_head, image_h, objs, None if permuted is None else ~permuted[objs['image']]))
 Learner._scene = _scene
 
 def _swap_negatives(self: Learner, ids, mask, image_h):
@@ -518,20 +528,22 @@ def warmup_cosine_lr(step: int, steps: int, peak: float, warmup: int = 50) -> fl
     return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
 # %% ../nbs/10_learner.ipynb #2ff14f51
-def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress: bool = True, cosine: bool = False) -> dict:
-    "Train the vision encoder and the scene head on the scene objective alone for `steps` steps (constant LR, or rise + cosine); returns a summary."
+def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress: bool = True, cosine: bool = False, colour_permute: float = 0.0) -> dict:
+    "Train the vision encoder and the scene head on the scene objective alone (constant LR, or rise + cosine; RGB-permuted images at `colour_permute`)."
     from tqdm.auto import tqdm
     if self.scene_head is None: raise ValueError("warm_up_vision trains on the scene objective: include 'scene' in LearnerConfig.objectives")
     if not isinstance(steps, int) or steps < 0: raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if not isinstance(colour_permute, (int, float)) or not 0 <= colour_permute <= 1: raise ValueError(f"colour_permute is a fraction in [0, 1], got {colour_permute!r}")
     params = list(self.model.vision.parameters()) + list(self.scene_head.parameters())
     opt = torch.optim.AdamW(params, lr=self.c.lr, weight_decay=self.c.weight_decay); ds = self.train_sets['shapes']
-    t0, losses, bs = time.time(), [], batch or self.c.batch_size
+    t0, losses, bs, gen = time.time(), [], batch or self.c.batch_size, torch.Generator().manual_seed(self.c.seed)
     for s in tqdm(range(steps), disable=not progress or not self.acc.is_main_process, desc='vision warm-up'):
         if cosine:
             for g in opt.param_groups: g['lr'] = warmup_cosine_lr(s, steps, self.c.lr)
         img, metas = scene_images(ds, batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world])
+        img, permuted = permute_colours(img, colour_permute, gen) if colour_permute else (img, None)
         with compiled_kernels(self.c.compile):
-            L = self._scene(self.model.encode_image(img.to(self.device)), metas)
+            L = self._scene(self.model.encode_image(img.to(self.device)), metas, permuted=permuted)
             if not L: raise ValueError("warm_up_vision needs ShapesWorld images (object labels); this image source has none")
             opt.zero_grad(); self.acc.backward(L['scene'])
         if self.world > 1: self._mean_grads(params)
