@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
-from .quant import BitLinear, rms_norm, compiled_kernels
+from .quant import BitLinear, rms_norm, compiled_kernels, bf16_grad_products
 from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, object_patches, SHAPES, COLOURS, HELD_OUT
 from .metrics import robot_accuracy, mixed_texts
 from .fusion import sample_hard_negatives, masked_mean
@@ -59,6 +59,7 @@ class LearnerConfig:
     ckpt_every: int = 100
     mixed_precision: str = 'auto'    # 'auto' (bf16 on GPU, none on CPU) | 'no' | 'bf16'
     compile: bool = False            # train through torch.compile'd kernels (bitgen.quant.compiled_kernels); train.ipynb turns it on for full CPU runs
+    bf16_grads: bool = False         # BitLinear's backward products in bfloat16 (bitgen.quant.bf16_grad_products); train.ipynb: full CPU runs with AVX512-BF16
     device: str = 'auto'             # 'auto' | 'cpu' | 'cuda'
     fp32_twin: bool = False          # train the nn.Linear twin instead of the ternary model
     max_minutes: float = 0.0         # wall-clock budget (0 = none)
@@ -80,7 +81,8 @@ class LearnerConfig:
         bad = set(self.objectives) - set(TASK_OBJECTIVES) - set(REGULARISERS)
         if bad: raise ValueError(f"unknown objectives {sorted(bad)}; known: {TASK_OBJECTIVES + tuple(REGULARISERS)}")
         if self.mixed_precision not in ('auto', 'no', 'bf16'): raise ValueError("mixed_precision must be 'auto', 'no' or 'bf16'")
-        if not isinstance(self.compile, bool): raise ValueError(f"compile must be True or False, got {self.compile!r}")
+        for k in ('compile', 'bf16_grads'):
+            if not isinstance(getattr(self, k), bool): raise ValueError(f"{k} must be True or False, got {getattr(self, k)!r}")
         if self.device not in ('auto', 'cpu', 'cuda'): raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         return self
 
@@ -351,7 +353,7 @@ def backward_step(self: Learner, step: int) -> dict:
     c = self.c; self.opt.zero_grad(set_to_none=False); logs = {}
     for micro in range(c.grad_accum):
         batches = self.get_batches(step * c.grad_accum + micro)
-        with self._autocast(), compiled_kernels(c.compile):
+        with self._autocast(), compiled_kernels(c.compile), bf16_grad_products(c.bf16_grads):
             L = self.compute_losses(batches); total = self.weighting(L)
             self.acc.backward(total / c.grad_accum)
         for k, v in L.items(): logs[k] = logs.get(k, 0.) + float(v.detach()) / c.grad_accum
@@ -542,7 +544,7 @@ def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress
             for g in opt.param_groups: g['lr'] = warmup_cosine_lr(s, steps, self.c.lr)
         img, metas = scene_images(ds, batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world])
         img, permuted = permute_colours(img, colour_permute, gen) if colour_permute else (img, None)
-        with compiled_kernels(self.c.compile):
+        with compiled_kernels(self.c.compile), bf16_grad_products(self.c.bf16_grads):
             L = self._scene(self.model.encode_image(img.to(self.device)), metas, permuted=permuted)
             if not L: raise ValueError("warm_up_vision needs ShapesWorld images (object labels); this image source has none")
             opt.zero_grad(); self.acc.backward(L['scene'])
