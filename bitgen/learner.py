@@ -462,6 +462,10 @@ def load_checkpoint(self: Learner, path) -> 'Learner':
     path = Path(path)
     if not (path / 'state.json').exists(): raise FileNotFoundError(f"{path} is not a checkpoint folder (no state.json); pass out_dir/checkpoints/last or best")
     st = json.loads((path / 'state.json').read_text())
+    saved = [n for n in st['config']['objectives'] if n not in REGULARISERS]
+    if saved != self.weighting.names:   # the weighting holds one log-variance per task objective, in this order
+        raise ValueError(f"{path} was trained with the task objectives {saved}, this learner has {self.weighting.names}: "
+                         "resume with LearnerConfig(objectives=...) as in that run's state.json (a checkpoint from before an objective was added cannot resume)")
     weights = load_file(str(path / 'model' / 'model.safetensors'), device=str(self.device))
     missing, unexpected = self.model.load_state_dict(weights, strict=False)
     if unexpected or [k for k in missing if 'alibi' not in k]: raise ValueError(f"checkpoint does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")

@@ -10,6 +10,7 @@ __all__ = ['rms_norm', 'quantize_weights', 'quantize_activations', 'ste', 'compi
 # %% ../nbs/00_quant.ipynb #109f0c56
 import contextlib, functools, math
 import torch, torch.nn as nn, torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode, flop_registry, register_flop_formula, mm_flop
 
 # %% ../nbs/00_quant.ipynb #4a032922
 def rms_norm(x: torch.Tensor, weight: torch.Tensor | None = None, eps: float = 1e-5) -> torch.Tensor:
@@ -55,6 +56,9 @@ def kernel(fn):
     return call
 
 # %% ../nbs/00_quant.ipynb #92231f24
+# FLOP counts (torch.utils.flop_counter) keep counting the product's multiply-adds when it runs as torch._int_mm
+if torch.ops.aten._int_mm not in flop_registry: register_flop_formula(torch.ops.aten._int_mm, get_raw=True)(mm_flop)
+
 @kernel
 def bitlinear_forward(x, gain, weight, eps: float):
     "BitLinearFunction's forward on [N, in] rows: the output and what its backward keeps (xhat, r, q·s, T, w_s)."
