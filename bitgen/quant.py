@@ -10,7 +10,7 @@ __all__ = ['rms_norm', 'quantize_weights', 'quantize_activations', 'ste', 'compi
 # %% ../nbs/00_quant.ipynb #109f0c56
 import contextlib, functools, math
 import torch, torch.nn as nn, torch.nn.functional as F
-from torch.utils.flop_counter import FlopCounterMode, flop_registry, register_flop_formula, mm_flop
+from torch.utils.flop_counter import flop_registry, register_flop_formula, mm_flop
 
 # %% ../nbs/00_quant.ipynb #4a032922
 def rms_norm(x: torch.Tensor, weight: torch.Tensor | None = None, eps: float = 1e-5) -> torch.Tensor:
