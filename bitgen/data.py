@@ -8,10 +8,10 @@ __all__ = ['SPLITS', 'SPLIT_CODE', 'SHAPES', 'COLOURS', 'SIZES', 'HELD_OUT', 'AL
            'NO_ANSWER', 'ADJ', 'NOUNS', 'TASKS', 'EVENTS', 'EVENT_ADJ', 'FIRST', 'LAST', 'CITIES', 'PLACE_KINDS',
            'COLOR_WORDS', 'COLOR_MODS', 'ASSIGNEES', 'NEAR_WORDS', 'load_robots', 'shape_polygon', 'grid_position',
            'relation', 'sample_scene', 'scene_captions', 'render_scene', 'pil_to_tensor', 'ShapesWorld',
-           'object_patches', 'attribute_swap', 'robot_fragments', 'robot_predicates', 'constraint_text',
-           'constraint_pairs', 'reasoning_trace', 'make_robot_task', 'RobotTasks', 'load_facts', 'make_subject',
-           'make_object', 'FactEpisode', 'make_fact_episode', 'FactEpisodes', 'collate', 'robot_catalogue_text',
-           'build_corpus', 'build_tokenizer']
+           'object_patches', 'attribute_swap', 'mirror_negatives', 'robot_fragments', 'robot_predicates',
+           'constraint_text', 'constraint_pairs', 'reasoning_trace', 'make_robot_task', 'RobotTasks', 'load_facts',
+           'make_subject', 'make_object', 'FactEpisode', 'make_fact_episode', 'FactEpisodes', 'collate',
+           'robot_catalogue_text', 'build_corpus', 'build_tokenizer']
 
 # %% ../nbs/09_data.ipynb #6b638267
 import functools, json, math, re
@@ -262,6 +262,13 @@ def attribute_swap(input_ids: torch.Tensor, tokenizer, generator=None) -> tuple[
                     out[b], changed[b] = torch.tensor(new), True; break
             if changed[b]: break
     return out, changed
+
+# %% ../nbs/09_data.ipynb #a2b42a3e
+def mirror_negatives(images: torch.Tensor, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    "Images [n,3,H,W] mirrored left to right, and a bool [n]: the caption says left or right, so it is false of the mirror."
+    if len(images) != len(texts): raise ValueError(f"mirror_negatives needs one caption per image, got {len(images)} images and {len(texts)} captions")
+    sided = torch.tensor([re.search(r'\b(left|right)\b', t.lower()) is not None for t in texts], dtype=torch.bool)
+    return images.flip(-1), sided
 
 # %% ../nbs/09_data.ipynb #45982585
 ROBOT_FRAGMENTS = {

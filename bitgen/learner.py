@@ -18,7 +18,7 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm, compiled_kernels, bf16_grad_products
-from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, object_patches, SHAPES, COLOURS, HELD_OUT
+from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, mirror_negatives, object_patches, SHAPES, COLOURS, HELD_OUT
 from .metrics import robot_accuracy, mixed_texts
 from .fusion import sample_hard_negatives, masked_mean
 from .facts import fact_episode_loss
@@ -38,6 +38,7 @@ class LearnerConfig:
     max_facts: int = 16              # facts per training episode: uniform in 1..max_facts
     fact_augment: float = 0.0        # chance a trained fact question is asked in another wording instead (facts.reword); train.ipynb sets it
     swap_negatives: bool = False     # ITC / ITM also see each caption with one attribute swapped (data.attribute_swap); off: see below
+    itm_mirror: bool = False         # ITM also sees each caption that says left or right with its image mirrored (data.mirror_negatives)
     stream_batch: int = 0            # packed text rows per step for lm_stream (sink + window attention past the window); train.ipynb sets it
     stream_len: int = 0              # tokens per stream row; 0: num_sinks + 1.5 * window
     scene_batch: int = 0             # extra ShapesWorld images per step for the scene objective alone (vision encoder only); train.ipynb sets it
@@ -81,7 +82,7 @@ class LearnerConfig:
         bad = set(self.objectives) - set(TASK_OBJECTIVES) - set(REGULARISERS)
         if bad: raise ValueError(f"unknown objectives {sorted(bad)}; known: {TASK_OBJECTIVES + tuple(REGULARISERS)}")
         if self.mixed_precision not in ('auto', 'no', 'bf16'): raise ValueError("mixed_precision must be 'auto', 'no' or 'bf16'")
-        for k in ('compile', 'bf16_grads'):
+        for k in ('compile', 'bf16_grads', 'itm_mirror', 'swap_negatives'):
             if not isinstance(getattr(self, k), bool): raise ValueError(f"{k} must be True or False, got {getattr(self, k)!r}")
         if self.device not in ('auto', 'cpu', 'cuda'): raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         return self
@@ -301,9 +302,10 @@ def compute_losses(self: Learner, batches: dict) -> dict:
             L['itc'], sim = m.itc(out.text_feat.float(), out.image_feat.float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
                 neg_img, neg_txt = sample_hard_negatives(sim.cpu(), self.gen)
-                ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask])
-                vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h])
-                y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids) + len(swap_ids))]).long().to(dev)
+                mir_ids, mir_mask, mir_h = self._mirrored(ids, mask, img, b['text'], out.image_h) if self.c.itm_mirror and img is not None else (ids[:0], mask[:0], out.image_h[:0])
+                ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids, mir_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask, mir_mask])
+                vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h, mir_h])
+                y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids) + len(swap_ids) + len(mir_ids))]).long().to(dev)
                 L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
         if 'scene' in want and img is not None: L.update(self._scene(out.image_h, b['meta'], batches.get('scene')))
@@ -343,6 +345,13 @@ def _swap_negatives(self: Learner, ids, mask, image_h):
     keep = changed.to(ids.device)
     return neg.to(ids.device)[keep], mask[keep], image_h[keep]
 Learner._swap_negatives = _swap_negatives
+
+def _mirrored(self: Learner, ids, mask, img, texts, image_h):
+    "This batch's captions that say left or right (`bitgen.data.mirror_negatives`), their masks, and their images mirrored and encoded."
+    flipped, sided = mirror_negatives(img, texts); keep = sided.to(ids.device)
+    if not keep.any(): return ids[:0], mask[:0], image_h[:0]
+    return ids[keep], mask[keep], self.model.encode_image(flipped[keep])
+Learner._mirrored = _mirrored
 
 # %% ../nbs/10_learner.ipynb #d1977393
 def _autocast(self: Learner):
