@@ -11,7 +11,7 @@ __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'Float
            'plot_losses', 'plot_weights', 'push_to_hub']
 
 # %% ../nbs/10_learner.ipynb #df3ec5d1
-import itertools, json, math, os, random, shutil, tempfile, time, warnings
+import contextlib, itertools, json, math, os, random, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -357,12 +357,17 @@ Learner._mirrored = _mirrored
 def _autocast(self: Learner):
     return torch.autocast('cuda', dtype=torch.bfloat16) if self.acc.mixed_precision == 'bf16' else torch.autocast('cpu', enabled=False)
 
+@contextlib.contextmanager
+def _training_kernels(self: Learner):
+    "The BitLinear arithmetic of training: compiled kernels and bfloat16 backward products, as the config says."
+    with compiled_kernels(self.c.compile), bf16_grad_products(self.c.bf16_grads): yield
+
 def backward_step(self: Learner, step: int) -> dict:
     "Losses and gradients (averaged over micro-steps and processes) for optimiser step `step`; no parameter update."
     c = self.c; self.opt.zero_grad(set_to_none=False); logs = {}
     for micro in range(c.grad_accum):
         batches = self.get_batches(step * c.grad_accum + micro)
-        with self._autocast(), compiled_kernels(c.compile), bf16_grad_products(c.bf16_grads):
+        with self._autocast(), self._training_kernels():
             L = self.compute_losses(batches); total = self.weighting(L)
             self.acc.backward(total / c.grad_accum)
         for k, v in L.items(): logs[k] = logs.get(k, 0.) + float(v.detach()) / c.grad_accum
@@ -376,7 +381,7 @@ def _mean_grads(self: Learner, params):
     flat = self.acc.reduce(flat, reduction='mean'); off = 0
     for p in params:
         n = p.numel(); p.grad = flat[off:off + n].view_as(p).clone(); off += n
-Learner._autocast, Learner.backward_step, Learner._mean_grads = _autocast, backward_step, _mean_grads
+Learner._autocast, Learner._training_kernels, Learner.backward_step, Learner._mean_grads = _autocast, _training_kernels, backward_step, _mean_grads
 
 # %% ../nbs/10_learner.ipynb #36befd80
 def train_step(self: Learner) -> dict:
@@ -557,7 +562,7 @@ def warm_up_vision(self: Learner, steps: int, batch: int | None = None, progress
             for g in opt.param_groups: g['lr'] = warmup_cosine_lr(s, steps, self.c.lr)
         img, metas = scene_images(ds, batch_indices(len(ds), s, bs, self.c.seed, 'vision')[self.rank::self.world])
         img, permuted = permute_colours(img, colour_permute, gen) if colour_permute else (img, None)
-        with compiled_kernels(self.c.compile), bf16_grad_products(self.c.bf16_grads):
+        with self._training_kernels():
             L = self._scene(self.model.encode_image(img.to(self.device)), metas, permuted=permuted)
             if not L: raise ValueError("warm_up_vision needs ShapesWorld images (object labels); this image source has none")
             opt.zero_grad(); self.acc.backward(L['scene'])
