@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
            'schedule', 'source_generator', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss',
-           'permute_colours', 'scene_accuracy', 'Learner', 'get_batches', 'stream_rows', 'compute_losses',
+           'permute_colours', 'scene_accuracy', 'Learner', 'get_batches', 'stream_rows', 'compute_losses', 'pad_to',
            'backward_step', 'train_step', 'validate', 'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit',
            'warmup_cosine_lr', 'warm_up_vision', 'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures', 'finish',
            'plot_losses', 'plot_weights', 'push_to_hub']
@@ -39,6 +39,7 @@ class LearnerConfig:
     fact_augment: float = 0.0        # chance a trained fact question is asked in another wording instead (facts.reword); train.ipynb sets it
     swap_negatives: bool = False     # ITC / ITM also see each caption with one attribute swapped (data.attribute_swap); off: see below
     itm_mirror: bool = False         # ITM also sees each caption that says left or right with its image mirrored (data.mirror_negatives)
+    itm_pool: bool = False           # the scene batch's images join ITC and ITM with their captions: hard negatives from batch + scene_batch
     stream_batch: int = 0            # packed text rows per step for lm_stream (sink + window attention past the window); train.ipynb sets it
     stream_len: int = 0              # tokens per stream row; 0: num_sinks + 1.5 * window
     scene_batch: int = 0             # extra ShapesWorld images per step for the scene objective alone (vision encoder only); train.ipynb sets it
@@ -82,8 +83,9 @@ class LearnerConfig:
         bad = set(self.objectives) - set(TASK_OBJECTIVES) - set(REGULARISERS)
         if bad: raise ValueError(f"unknown objectives {sorted(bad)}; known: {TASK_OBJECTIVES + tuple(REGULARISERS)}")
         if self.mixed_precision not in ('auto', 'no', 'bf16'): raise ValueError("mixed_precision must be 'auto', 'no' or 'bf16'")
-        for k in ('compile', 'bf16_grads', 'itm_mirror', 'swap_negatives'):
+        for k in ('compile', 'bf16_grads', 'itm_mirror', 'itm_pool', 'swap_negatives'):
             if not isinstance(getattr(self, k), bool): raise ValueError(f"{k} must be True or False, got {getattr(self, k)!r}")
+        if self.itm_pool and not (self.scene_batch and 'scene' in self.objectives): raise ValueError("itm_pool draws its extra candidates from the scene batch: set scene_batch > 0 and keep the 'scene' objective")
         if self.device not in ('auto', 'cpu', 'cuda'): raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         return self
 
@@ -268,7 +270,8 @@ def get_batches(self: Learner, step: int, sets=None, batch=None, fact_batch=None
     if 'lm_stream' in c.objectives and c.stream_batch: out['stream'] = self.stream_rows(step, sets)
     if 'scene' in c.objectives and c.scene_batch:
         idx = batch_indices(len(sets['shapes']), step, c.scene_batch, c.seed, 'scene')[self.rank::self.world]
-        if idx: img, metas = scene_images(sets['shapes'], idx); out['scene'] = dict(image=img, meta=metas)   # none on a rank when scene_batch < world
+        # collated with their captions, which itm_pool uses; none on a rank when scene_batch < world
+        if idx: out['scene'] = collate([sets['shapes'][i] for i in idx], self.tok, max_len=self.model.config.max_len)
     return out
 Learner.get_batches = get_batches
 
@@ -299,16 +302,21 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         if want & {'itc', 'itm'}:
             swap_ids, swap_mask, swap_h = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0])
             neg_text = masked_mean(m.run_text(swap_ids)[1], swap_mask).float() if len(swap_ids) else None
-            L['itc'], sim = m.itc(out.text_feat.float(), out.image_feat.float(), negative_text=neg_text)
+            pool = self._pool(ids, mask, out, batches.get('scene')) if self.c.itm_pool and img is not None else None
+            p_ids, p_mask, p_h, p_text = pool or (ids, mask, out.image_h, out.text_feat)
+            L['itc'], sim = m.itc(p_text.float(), p_h.mean(1).float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
-                neg_img, neg_txt = sample_hard_negatives(sim.cpu(), self.gen)
+                neg_img, neg_txt = (n[:len(ids)].to(dev) for n in sample_hard_negatives(sim.cpu(), self.gen))   # indices into the pool
                 mir_ids, mir_mask, mir_h = self._mirrored(ids, mask, img, b['text'], out.image_h) if self.c.itm_mirror and img is not None else (ids[:0], mask[:0], out.image_h[:0])
-                ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids, mir_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask, mir_mask])
-                vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h, mir_h])
+                ids, mask = p_ids[:len(ids)], p_mask[:len(ids)]   # padded to the pool's length: right padding, masked everywhere
+                ti = torch.cat([ids, ids, p_ids[neg_txt], pad_to(swap_ids, ids.shape[1], self.tok.pad_token_id), pad_to(mir_ids, ids.shape[1], self.tok.pad_token_id)])
+                tm = torch.cat([mask, mask, p_mask[neg_txt], pad_to(swap_mask, ids.shape[1], 0), pad_to(mir_mask, ids.shape[1], 0)])
+                vh = torch.cat([out.image_h, p_h[neg_img], out.image_h, swap_h, mir_h])
                 y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids) + len(swap_ids) + len(mir_ids))]).long().to(dev)
                 L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
-        if 'scene' in want and img is not None: L.update(self._scene(out.image_h, b['meta'], batches.get('scene')))
+        if 'scene' in want and img is not None:
+            L.update(self._scene(p_h, list(b['meta']) + batches['scene']['meta']) if pool else self._scene(out.image_h, b['meta'], batches.get('scene')))
     b = batches.get('robots')
     if b is not None and want & {'lm_task', 'robot', 'ponder'}:
         out = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev))
@@ -352,6 +360,22 @@ def _mirrored(self: Learner, ids, mask, img, texts, image_h):
     if not keep.any(): return ids[:0], mask[:0], image_h[:0]
     return ids[keep], mask[keep], self.model.encode_image(flipped[keep])
 Learner._mirrored = _mirrored
+
+def pad_to(x: torch.Tensor, length: int, value: int) -> torch.Tensor:
+    "Token rows [n, T] right-padded with `value` to [n, length]."
+    return F.pad(x, (0, length - x.shape[1]), value=value)
+
+def _pool(self: Learner, ids, mask, out, extra):
+    "ITC / ITM candidates, this batch then the scene batch: (ids, masks padded to one length, image tokens, unfused text features); None without a scene batch."
+    if extra is None: return None
+    m, dev, pad = self.model, self.device, self.tok.pad_token_id
+    x_ids, x_mask = extra['input_ids'].to(dev), extra['attention_mask'].to(dev)
+    x_h, x_text = m.encode_image(extra['image'].to(dev)), masked_mean(m.run_text(x_ids)[1], x_mask)
+    T = max(ids.shape[1], x_ids.shape[1])
+    return (torch.cat([pad_to(ids, T, pad), pad_to(x_ids, T, pad)]), torch.cat([pad_to(mask, T, 0), pad_to(x_mask, T, 0)]),
+            torch.cat([out.image_h, x_h]), torch.cat([out.text_feat, x_text]))
+Learner._pool = _pool
+
 
 # %% ../nbs/10_learner.ipynb #d1977393
 def _autocast(self: Learner):
