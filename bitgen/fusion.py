@@ -140,17 +140,14 @@ def sample_hard_negatives(sim: torch.Tensor, generator: torch.Generator | None =
 
 # %% ../nbs/05_fusion.ipynb #0afcb721
 class ITMHead(nn.Module):
-    "Matched / unmatched classifier on pooled fused features: [B, dim] -> logits [B, 2], through a GELU layer to `hidden` if given."
-    def __init__(self, dim: int, hidden: int = 0):
+    "Matched / unmatched classifier on pooled fused features: [B, dim] -> logits [B, 2]."
+    def __init__(self, dim: int):
         super().__init__()
-        self.dim, self.fc = dim, BitLinear(hidden or dim, 2)
-        # its own RNG stream, so that a seeded model keeps every weight it had before the hidden layer existed
-        # (the committed firmware parity model is one)
-        with torch.random.fork_rng(devices=[]): self.hidden = BitLinear(dim, hidden) if hidden else None
+        self.dim, self.fc = dim, BitLinear(dim, 2)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         if h.ndim != 2 or h.shape[1] != self.dim: raise ValueError(f"ITMHead expects pooled features [batch, {self.dim}], got {tuple(h.shape)}; pool with masked_mean")
-        return self.fc(h if self.hidden is None else F.gelu(self.hidden(h)))
+        return self.fc(h)
 
 # %% ../nbs/05_fusion.ipynb #bab7a75e
 def itm_loss(head: ITMHead, fusion: FiberFusion, text_h, image_h, sim, text_mask=None, generator=None):

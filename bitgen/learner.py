@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['TASK_OBJECTIVES', 'REGULARISERS', 'SOURCES', 'LearnerConfig', 'FloatLinear', 'make_fp32_twin', 'UncertaintyWeighting',
            'schedule', 'source_generator', 'batch_indices', 'SceneHead', 'scene_images', 'scene_loss',
-           'permute_colours', 'scene_accuracy', 'Learner', 'get_batches', 'stream_rows', 'compute_losses', 'pad_to',
+           'permute_colours', 'scene_accuracy', 'Learner', 'get_batches', 'stream_rows', 'compute_losses',
            'backward_step', 'train_step', 'validate', 'robot_val_accuracy', 'save_checkpoint', 'load_checkpoint', 'fit',
            'warmup_cosine_lr', 'warm_up_vision', 'ddp_gradients', 'cpu_temperature', 'Monitor', 'log_figures', 'finish',
            'plot_losses', 'plot_weights', 'push_to_hub']
@@ -39,7 +39,7 @@ class LearnerConfig:
     fact_augment: float = 0.0        # chance a trained fact question is asked in another wording instead (facts.reword); train.ipynb sets it
     swap_negatives: bool = False     # ITC / ITM also see each caption with one attribute swapped (data.attribute_swap); off: see below
     itm_mirror: bool = False         # ITM also sees each caption that says left or right with its image mirrored (data.mirror_negatives)
-    itm_pool: bool = False           # the scene batch's images join ITC and ITM with their captions: hard negatives from batch + scene_batch
+    itc_pool: bool = False           # the scene batch's images join ITC with their captions: batch_size + scene_batch candidates per step
     stream_batch: int = 0            # packed text rows per step for lm_stream (sink + window attention past the window); train.ipynb sets it
     stream_len: int = 0              # tokens per stream row; 0: num_sinks + 1.5 * window
     scene_batch: int = 0             # extra ShapesWorld images per step for the scene objective alone (vision encoder only); train.ipynb sets it
@@ -83,9 +83,9 @@ class LearnerConfig:
         bad = set(self.objectives) - set(TASK_OBJECTIVES) - set(REGULARISERS)
         if bad: raise ValueError(f"unknown objectives {sorted(bad)}; known: {TASK_OBJECTIVES + tuple(REGULARISERS)}")
         if self.mixed_precision not in ('auto', 'no', 'bf16'): raise ValueError("mixed_precision must be 'auto', 'no' or 'bf16'")
-        for k in ('compile', 'bf16_grads', 'itm_mirror', 'itm_pool', 'swap_negatives'):
+        for k in ('compile', 'bf16_grads', 'itm_mirror', 'itc_pool', 'swap_negatives'):
             if not isinstance(getattr(self, k), bool): raise ValueError(f"{k} must be True or False, got {getattr(self, k)!r}")
-        if self.itm_pool and not (self.scene_batch and 'scene' in self.objectives): raise ValueError("itm_pool draws its extra candidates from the scene batch: set scene_batch > 0 and keep the 'scene' objective")
+        if self.itc_pool and not (self.scene_batch and 'scene' in self.objectives): raise ValueError("itc_pool draws its extra candidates from the scene batch: set scene_batch > 0 and keep the 'scene' objective")
         if self.device not in ('auto', 'cpu', 'cuda'): raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         return self
 
@@ -302,21 +302,19 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         if want & {'itc', 'itm'}:
             swap_ids, swap_mask, swap_h = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0])
             neg_text = masked_mean(m.run_text(swap_ids)[1], swap_mask).float() if len(swap_ids) else None
-            pool = self._pool(ids, mask, out, batches.get('scene')) if self.c.itm_pool and img is not None else None
-            p_ids, p_mask, p_h, p_text = pool or (ids, mask, out.image_h, out.text_feat)
-            L['itc'], sim = m.itc(p_text.float(), p_h.mean(1).float(), negative_text=neg_text)
+            pool = self._itc_pool(batches.get('scene')) if self.c.itc_pool and img is not None else None
+            x_h, x_text = pool or (out.image_h[:0], out.text_feat[:0])
+            L['itc'], sim = m.itc(torch.cat([out.text_feat, x_text]).float(), torch.cat([out.image_h, x_h]).mean(1).float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
-                neg_img, neg_txt = (n[:len(ids)].to(dev) for n in sample_hard_negatives(sim.cpu(), self.gen))   # indices into the pool
+                neg_img, neg_txt = sample_hard_negatives(sim[:len(ids), :len(ids)].cpu(), self.gen)   # ITM: this batch's pairs only
                 mir_ids, mir_mask, mir_h = self._mirrored(ids, mask, img, b['text'], out.image_h) if self.c.itm_mirror and img is not None else (ids[:0], mask[:0], out.image_h[:0])
-                ids, mask = p_ids[:len(ids)], p_mask[:len(ids)]   # padded to the pool's length: right padding, masked everywhere
-                ti = torch.cat([ids, ids, p_ids[neg_txt], pad_to(swap_ids, ids.shape[1], self.tok.pad_token_id), pad_to(mir_ids, ids.shape[1], self.tok.pad_token_id)])
-                tm = torch.cat([mask, mask, p_mask[neg_txt], pad_to(swap_mask, ids.shape[1], 0), pad_to(mir_mask, ids.shape[1], 0)])
-                vh = torch.cat([out.image_h, p_h[neg_img], out.image_h, swap_h, mir_h])
+                ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids, mir_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask, mir_mask])
+                vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h, mir_h])
                 y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids) + len(swap_ids) + len(mir_ids))]).long().to(dev)
                 L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
         if 'scene' in want and img is not None:
-            L.update(self._scene(p_h, list(b['meta']) + batches['scene']['meta']) if pool else self._scene(out.image_h, b['meta'], batches.get('scene')))
+            L.update(self._scene(torch.cat([out.image_h, x_h]), list(b['meta']) + batches['scene']['meta']) if pool else self._scene(out.image_h, b['meta'], batches.get('scene')))
     b = batches.get('robots')
     if b is not None and want & {'lm_task', 'robot', 'ponder'}:
         out = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev))
@@ -361,20 +359,13 @@ def _mirrored(self: Learner, ids, mask, img, texts, image_h):
     return ids[keep], mask[keep], self.model.encode_image(flipped[keep])
 Learner._mirrored = _mirrored
 
-def pad_to(x: torch.Tensor, length: int, value: int) -> torch.Tensor:
-    "Token rows [n, T] right-padded with `value` to [n, length]."
-    return F.pad(x, (0, length - x.shape[1]), value=value)
-
-def _pool(self: Learner, ids, mask, out, extra):
-    "ITC / ITM candidates, this batch then the scene batch: (ids, masks padded to one length, image tokens, unfused text features); None without a scene batch."
+def _itc_pool(self: Learner, extra):
+    "The scene batch as extra ITC candidates: (image tokens [n,N,d], unfused pooled text features [n,d]); None without one."
     if extra is None: return None
-    m, dev, pad = self.model, self.device, self.tok.pad_token_id
-    x_ids, x_mask = extra['input_ids'].to(dev), extra['attention_mask'].to(dev)
-    x_h, x_text = m.encode_image(extra['image'].to(dev)), masked_mean(m.run_text(x_ids)[1], x_mask)
-    T = max(ids.shape[1], x_ids.shape[1])
-    return (torch.cat([pad_to(ids, T, pad), pad_to(x_ids, T, pad)]), torch.cat([pad_to(mask, T, 0), pad_to(x_mask, T, 0)]),
-            torch.cat([out.image_h, x_h]), torch.cat([out.text_feat, x_text]))
-Learner._pool = _pool
+    m, dev = self.model, self.device
+    ids, mask = extra['input_ids'].to(dev), extra['attention_mask'].to(dev)
+    return m.encode_image(extra['image'].to(dev)), masked_mean(m.run_text(ids)[1], mask)
+Learner._itc_pool = _itc_pool
 
 
 # %% ../nbs/10_learner.ipynb #d1977393

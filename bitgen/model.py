@@ -109,7 +109,7 @@ class BitGenModel(PreTrainedModel):
         self.reasoner = TinyR1(d, max_steps=c.reasoning_steps)
         self.robot_head = RobotHead(d, c.num_robots)
         self.itc = ITCLoss(d, queue_size=c.itc_queue)
-        self.itm = ITMHead(4 * d, hidden=d)   # on fused_features: 4 pooled views of the pair
+        self.itm = ITMHead(d)
         nn.init.normal_(self.tok_emb.weight, std=0.5)
         self.post_init()
 
@@ -186,14 +186,12 @@ BitGenModel.forward = forward
 
 # %% ../nbs/08_model.ipynb #24b79810
 def fused_features(self: BitGenModel, input_ids, attention_mask, image_h) -> torch.Tensor:
-    "Fused (text, image) pair features [B,4d] for the ITM head: ITC-embedding product, then the RMS-normalised pools and their product."
+    "Fused (text, image) pair features [B,d] for the ITM head: text and image ITC embeddings, multiplied."
     h, _, _ = self.run_text(input_ids, image_h=image_h)
     v = image_h
     for xattn in self.v2t: v = xattn(v, h, ctx_mask=attention_mask)[0]   # padding must not change a pair's features
-    ht, vi = masked_mean(h, attention_mask), v.mean(1)
-    t, i = self.itc.embed(ht, vi)
-    ht, vi = F.rms_norm(ht, ht.shape[-1:]), F.rms_norm(vi, vi.shape[-1:])
-    return torch.cat([t * i, ht, vi, ht * vi], -1)
+    t, i = self.itc.embed(masked_mean(h, attention_mask), v.mean(1))
+    return t * i
 BitGenModel.fused_features = fused_features
 
 # %% ../nbs/08_model.ipynb #e5d27609
