@@ -270,7 +270,7 @@ def get_batches(self: Learner, step: int, sets=None, batch=None, fact_batch=None
     if 'lm_stream' in c.objectives and c.stream_batch: out['stream'] = self.stream_rows(step, sets)
     if 'scene' in c.objectives and c.scene_batch:
         idx = batch_indices(len(sets['shapes']), step, c.scene_batch, c.seed, 'scene')[self.rank::self.world]
-        # collated with their captions, which itm_pool uses; none on a rank when scene_batch < world
+        # collated with their captions, which itc_pool uses; none on a rank when scene_batch < world
         if idx: out['scene'] = collate([sets['shapes'][i] for i in idx], self.tok, max_len=self.model.config.max_len)
     return out
 Learner.get_batches = get_batches
