@@ -8,10 +8,10 @@ __all__ = ['SPLITS', 'SPLIT_CODE', 'SHAPES', 'COLOURS', 'SIZES', 'HELD_OUT', 'AL
            'NO_ANSWER', 'ADJ', 'NOUNS', 'TASKS', 'EVENTS', 'EVENT_ADJ', 'FIRST', 'LAST', 'CITIES', 'PLACE_KINDS',
            'COLOR_WORDS', 'COLOR_MODS', 'ASSIGNEES', 'NEAR_WORDS', 'load_robots', 'shape_polygon', 'grid_position',
            'relation', 'sample_scene', 'scene_captions', 'render_scene', 'pil_to_tensor', 'ShapesWorld',
-           'object_patches', 'attribute_swap', 'mirror_negatives', 'robot_fragments', 'robot_predicates',
-           'constraint_text', 'constraint_pairs', 'reasoning_trace', 'make_robot_task', 'RobotTasks', 'load_facts',
-           'make_subject', 'make_object', 'FactEpisode', 'make_fact_episode', 'FactEpisodes', 'collate',
-           'robot_catalogue_text', 'build_corpus', 'build_tokenizer']
+           'object_patches', 'attribute_swap', 'mirror_negatives', 'mirror_captions', 'robot_fragments',
+           'robot_predicates', 'constraint_text', 'constraint_pairs', 'reasoning_trace', 'make_robot_task',
+           'RobotTasks', 'load_facts', 'make_subject', 'make_object', 'FactEpisode', 'make_fact_episode',
+           'FactEpisodes', 'collate', 'robot_catalogue_text', 'build_corpus', 'build_tokenizer']
 
 # %% ../nbs/09_data.ipynb #6b638267
 import functools, json, math, re
@@ -269,6 +269,13 @@ def mirror_negatives(images: torch.Tensor, texts: list[str]) -> tuple[torch.Tens
     if len(images) != len(texts): raise ValueError(f"mirror_negatives needs one caption per image, got {len(images)} images and {len(texts)} captions")
     sided = torch.tensor([re.search(r'\b(left|right)\b', t.lower()) is not None for t in texts], dtype=torch.bool)
     return images.flip(-1), sided
+
+# %% ../nbs/09_data.ipynb #9b4e3f52
+def mirror_captions(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
+    "Caption ids [B,T] with the tokens ' left' and ' right' swapped: the captions of the mirrored images."
+    side = {w: t for t, w in _word_ids(tokenizer, ('left', 'right')).items()}
+    if len(side) != 2: raise ValueError("mirror_captions needs ' left' and ' right' to be single tokens; this tokenizer splits them")
+    return torch.where(input_ids == side['left'], side['right'], torch.where(input_ids == side['right'], side['left'], input_ids))
 
 # %% ../nbs/09_data.ipynb #45982585
 ROBOT_FRAGMENTS = {

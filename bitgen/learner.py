@@ -18,7 +18,7 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
 from .quant import BitLinear, rms_norm, compiled_kernels, bf16_grad_products
-from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, mirror_negatives, object_patches, SHAPES, COLOURS, HELD_OUT
+from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, mirror_negatives, mirror_captions, object_patches, SHAPES, COLOURS, HELD_OUT
 from .metrics import robot_accuracy, mixed_texts
 from .fusion import sample_hard_negatives, masked_mean
 from .facts import fact_episode_loss
@@ -38,7 +38,7 @@ class LearnerConfig:
     max_facts: int = 16              # facts per training episode: uniform in 1..max_facts
     fact_augment: float = 0.0        # chance a trained fact question is asked in another wording instead (facts.reword); train.ipynb sets it
     swap_negatives: bool = False     # ITC / ITM also see each caption with one attribute swapped (data.attribute_swap); off: see below
-    itm_mirror: bool = False         # ITM also sees each caption that says left or right with its image mirrored (data.mirror_negatives)
+    itm_mirror: bool = False         # ITM also sees sided captions and their images mirrored: crossed pairs unmatched, mirrored pair matched
     itc_pool: bool = False           # the scene batch's images join ITC with their captions: batch_size + scene_batch candidates per step
     stream_batch: int = 0            # packed text rows per step for lm_stream (sink + window attention past the window); train.ipynb sets it
     stream_len: int = 0              # tokens per stream row; 0: num_sinks + 1.5 * window
@@ -307,10 +307,10 @@ def compute_losses(self: Learner, batches: dict) -> dict:
             L['itc'], sim = m.itc(torch.cat([out.text_feat, x_text]).float(), torch.cat([out.image_h, x_h]).mean(1).float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
                 neg_img, neg_txt = sample_hard_negatives(sim[:len(ids), :len(ids)].cpu(), self.gen)   # ITM: this batch's pairs only
-                mir_ids, mir_mask, mir_h = self._mirrored(ids, mask, img, b['text'], out.image_h) if self.c.itm_mirror and img is not None else (ids[:0], mask[:0], out.image_h[:0])
+                mir_ids, mir_mask, mir_h, mir_y = self._mirrored(ids, mask, img, out.image_h) if self.c.itm_mirror and img is not None else (ids[:0], mask[:0], out.image_h[:0], ids.new_zeros(0))
                 ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids, mir_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask, mir_mask])
                 vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h, mir_h])
-                y = torch.cat([torch.ones(len(ids)), torch.zeros(2 * len(ids) + len(swap_ids) + len(mir_ids))]).long().to(dev)
+                y = torch.cat([torch.ones(len(ids), device=dev), torch.zeros(2 * len(ids) + len(swap_ids), device=dev), mir_y.to(dev)]).long()
                 L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
         if 'scene' in want and img is not None:
@@ -352,11 +352,13 @@ def _swap_negatives(self: Learner, ids, mask, image_h):
     return neg.to(ids.device)[keep], mask[keep], image_h[keep]
 Learner._swap_negatives = _swap_negatives
 
-def _mirrored(self: Learner, ids, mask, img, texts, image_h):
-    "This batch's captions that say left or right (`bitgen.data.mirror_negatives`), their masks, and their images mirrored and encoded."
-    flipped, sided = mirror_negatives(img, texts); keep = sided.to(ids.device)
-    if not keep.any(): return ids[:0], mask[:0], image_h[:0]
-    return ids[keep], mask[keep], self.model.encode_image(flipped[keep])
+def _mirrored(self: Learner, ids, mask, img, image_h):
+    "ITM rows (ids, mask, image tokens, labels) from the captions that say left or right: mirrored caption with mirrored image matched, crossed pairs unmatched."
+    flipped, sided = mirror_negatives(img, self.tok.batch_decode(ids, skip_special_tokens=True)); keep = sided.to(ids.device)
+    ids, mask, image_h, n = ids[keep], mask[keep], image_h[keep], int(keep.sum())
+    mirrored_ids, mirrored_h = mirror_captions(ids, self.tok), self.model.encode_image(flipped[keep]) if n else image_h
+    y = torch.tensor([0] * n + [1] * n + [0] * n, device=ids.device)   # as many matches as crossed pairs: the 1:2 ratio of ITM stays
+    return torch.cat([ids, mirrored_ids, mirrored_ids]), torch.cat([mask] * 3), torch.cat([mirrored_h, mirrored_h, image_h]), y
 Learner._mirrored = _mirrored
 
 def _itc_pool(self: Learner, extra):
