@@ -298,12 +298,13 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         img = b['image'].to(dev) if b['image'] is not None else None             # pixels (ShapesWorld, COCO) ...
         feats = b['image_features'].to(dev) if b['image_features'] is not None else None  # ... or DINOv2 features (BabyLM)
         out = m(ids, mask, image=img, image_features=feats, labels=b['labels'].to(dev), robots=False)
+        extra = batches.get('scene') if img is not None and ('scene' in want or self.c.itc_pool) else None
+        extra_h = m.encode_image(extra['image'].to(dev)) if extra is not None else out.image_h[:0]   # encoded once, for the scene loss and itc_pool
         if 'lm_caption' in want: L['lm_caption'] = out.loss
         if want & {'itc', 'itm'}:
             swap_ids, swap_mask, swap_h = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0])
             neg_text = masked_mean(m.run_text(swap_ids)[1], swap_mask).float() if len(swap_ids) else None
-            pool = self._itc_pool(batches.get('scene')) if self.c.itc_pool and img is not None else None
-            x_h, x_text = pool or (out.image_h[:0], out.text_feat[:0])
+            x_h, x_text = (extra_h, self._itc_pool(extra)) if self.c.itc_pool and extra is not None else (out.image_h[:0], out.text_feat[:0])
             L['itc'], sim = m.itc(torch.cat([out.text_feat, x_text]).float(), torch.cat([out.image_h, x_h]).mean(1).float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
                 neg_img, neg_txt = sample_hard_negatives(sim[:len(ids), :len(ids)].cpu(), self.gen)   # ITM: this batch's pairs only
@@ -314,7 +315,7 @@ def compute_losses(self: Learner, batches: dict) -> dict:
                 L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
         if 'scene' in want and img is not None:
-            L.update(self._scene(torch.cat([out.image_h, x_h]), list(b['meta']) + batches['scene']['meta']) if pool else self._scene(out.image_h, b['meta'], batches.get('scene')))
+            L.update(self._scene(torch.cat([out.image_h, extra_h]), list(b['meta']) + (extra['meta'] if extra is not None else [])))
     b = batches.get('robots')
     if b is not None and want & {'lm_task', 'robot', 'ponder'}:
         out = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev))
@@ -336,10 +337,8 @@ def compute_losses(self: Learner, batches: dict) -> dict:
     return L
 Learner.compute_losses = compute_losses
 
-def _scene(self: Learner, image_h, metas, extra=None, permuted=None) -> dict:
-    "The scene loss on this batch's images and the extra `scene_batch` ones ({} when no image has objects); no colour loss on `permuted` images."
-    if extra is not None:
-        image_h = torch.cat([image_h, self.model.encode_image(extra['image'].to(self.device))]); metas = list(metas) + extra['meta']
+def _scene(self: Learner, image_h, metas, permuted=None) -> dict:
+    "The scene loss on image tokens [n,N,d] and their scenes' `metas` ({} when no image has objects); no colour loss on `permuted` images."
     objs = object_patches(metas, self.model.vision.patch_embed.grid)
     if objs is None: return {}
     return dict(scene=scene_loss(self.scene_head, image_h, objs, None if permuted is None else ~permuted[objs['image']]))
@@ -361,12 +360,10 @@ def _mirrored(self: Learner, ids, mask, img, image_h):
     return torch.cat([ids, mirrored_ids, mirrored_ids]), torch.cat([mask] * 3), torch.cat([mirrored_h, mirrored_h, image_h]), y
 Learner._mirrored = _mirrored
 
-def _itc_pool(self: Learner, extra):
-    "The scene batch as extra ITC candidates: (image tokens [n,N,d], unfused pooled text features [n,d]); None without one."
-    if extra is None: return None
-    m, dev = self.model, self.device
-    ids, mask = extra['input_ids'].to(dev), extra['attention_mask'].to(dev)
-    return m.encode_image(extra['image'].to(dev)), masked_mean(m.run_text(ids)[1], mask)
+def _itc_pool(self: Learner, extra) -> torch.Tensor:
+    "The scene batch's captions as extra ITC candidates: unfused pooled text features [n,d] (their images are the scene loss's)."
+    ids, mask = extra['input_ids'].to(self.device), extra['attention_mask'].to(self.device)
+    return masked_mean(self.model.run_text(ids)[1], mask)
 Learner._itc_pool = _itc_pool
 
 
