@@ -6,9 +6,9 @@
 __all__ = ['SPLITS', 'SPLIT_CODE', 'SHAPES', 'COLOURS', 'SIZES', 'HELD_OUT', 'ALL_PAIRS', 'CAPTION_FAMILIES', 'ROBOT_FRAGMENTS',
            'PRECISION', 'RANGES', 'CONSTRAINT_TEXT', 'TRAIN_FRAMES', 'TEST_FRAMES', 'GENERIC_ACTS', 'DISTRACTORS',
            'NO_ANSWER', 'ADJ', 'NOUNS', 'TASKS', 'EVENTS', 'EVENT_ADJ', 'FIRST', 'LAST', 'CITIES', 'PLACE_KINDS',
-           'COLOR_WORDS', 'COLOR_MODS', 'ASSIGNEES', 'NEAR_WORDS', 'load_robots', 'shape_polygon', 'grid_cell',
-           'grid_position', 'relation', 'sample_scene', 'scene_captions', 'render_scene', 'pil_to_tensor',
-           'ShapesWorld', 'object_patches', 'attribute_swap', 'mirror_negatives', 'mirror_captions', 'robot_fragments',
+           'COLOR_WORDS', 'COLOR_MODS', 'ASSIGNEES', 'NEAR_WORDS', 'load_robots', 'shape_polygon', 'grid_position',
+           'relation', 'sample_scene', 'scene_captions', 'render_scene', 'pil_to_tensor', 'ShapesWorld',
+           'object_patches', 'attribute_swap', 'mirror_negatives', 'mirror_captions', 'robot_fragments',
            'robot_predicates', 'constraint_text', 'constraint_pairs', 'reasoning_trace', 'make_robot_task',
            'RobotTasks', 'load_facts', 'make_subject', 'make_object', 'FactEpisode', 'make_fact_episode',
            'FactEpisodes', 'collate', 'robot_catalogue_text', 'build_corpus', 'build_tokenizer']
@@ -76,13 +76,9 @@ def shape_polygon(shape: str, cx: float, cy: float, r: float) -> list[tuple[floa
 # %% ../nbs/09_data.ipynb #8b6c3d09
 _ROWS, _COLS = ('top', 'middle', 'bottom'), ('left', 'centre', 'right')
 
-def grid_cell(x: float, y: float) -> int:
-    "Which of the 3×3 cells (row-major, 0 = top left) holds the centre (x, y) in [0,1] (y down)."
-    return min(int(y * 3), 2) * 3 + min(int(x * 3), 2)
-
 def grid_position(x: float, y: float) -> str:
     "Coarse position word for a centre (x, y) in [0,1] (y down): 'top left', 'centre', 'bottom', ..."
-    r, c = _ROWS[grid_cell(x, y) // 3], _COLS[grid_cell(x, y) % 3]
+    r, c = _ROWS[min(int(y * 3), 2)], _COLS[min(int(x * 3), 2)]
     if r == 'middle': return 'centre' if c == 'centre' else c
     return r if c == 'centre' else f"{r} {c}"
 
@@ -231,7 +227,7 @@ class ShapesWorld(Dataset):
 
 # %% ../nbs/09_data.ipynb #238c50e8
 def object_patches(metas: list, grid: int) -> dict | None:
-    "Per object of ShapesWorld `meta`s: its image index, the patches it covers [n, grid²] (0/1), shape, colour and grid-cell ids."
+    "Per object of ShapesWorld `meta`s: its image index, the patches it covers [n, grid²] (0/1), shape and colour ids."
     centres = (torch.arange(grid) + 0.5) / grid
     rows = [(b, o) for b, m in enumerate(metas) for o in ((m or {}).get('objects') or ())]
     if not rows: return None
@@ -241,7 +237,7 @@ def object_patches(metas: list, grid: int) -> dict | None:
         mask[k] = (d < o['r']).float(); mask[k, min(int(o['y'] * grid), grid - 1) * grid + min(int(o['x'] * grid), grid - 1)] = 1
     ids = lambda f: torch.tensor([f(o) for _, o in rows])
     return dict(image=torch.tensor([b for b, _ in rows]), mask=mask,
-                shape=ids(lambda o: SHAPES.index(o['shape'])), colour=ids(lambda o: list(COLOURS).index(o['colour'])), position=ids(lambda o: grid_cell(o['x'], o['y'])))
+                shape=ids(lambda o: SHAPES.index(o['shape'])), colour=ids(lambda o: list(COLOURS).index(o['colour'])))
 
 # %% ../nbs/09_data.ipynb #a18e3fdd
 def _word_ids(tokenizer, words) -> dict:

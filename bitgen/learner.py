@@ -161,13 +161,13 @@ def batch_indices(n: int, step: int, batch: int, seed: int, source: str) -> list
 
 # %% ../nbs/10_learner.ipynb #a924c011
 class SceneHead(nn.Module):
-    "Training-only probe: an object's mean patch feature -> (shape, colour, grid-cell logits)."
+    "Training-only probe: an object's mean patch feature -> (shape logits, colour logits)."
     def __init__(self, dim: int):
-        super().__init__(); self.proj = nn.Linear(dim, len(SHAPES) + len(COLOURS) + 9)
+        super().__init__(); self.proj = nn.Linear(dim, len(SHAPES) + len(COLOURS))
     def forward(self, image_h: torch.Tensor, objects: dict):
         m = objects['mask'].to(image_h.dtype)
         f = (image_h[objects['image']] * m[..., None]).sum(1) / m.sum(1, keepdim=True)
-        return self.proj(f).split([len(SHAPES), len(COLOURS), 9], -1)
+        return self.proj(f).split([len(SHAPES), len(COLOURS)], -1)
 
 # %% ../nbs/10_learner.ipynb #3a14fd86
 def scene_images(ds, idx) -> tuple[torch.Tensor, list]:
@@ -176,10 +176,10 @@ def scene_images(ds, idx) -> tuple[torch.Tensor, list]:
     return torch.stack([it['image'] for it in items]), [it['meta'] for it in items]
 
 def scene_loss(head: SceneHead, image_h: torch.Tensor, objects: dict, colour_keep: torch.Tensor | None = None) -> torch.Tensor:
-    "Shape and grid-cell cross-entropies over the objects + colour cross-entropy over those in `colour_keep` (default all)."
-    s, c, p = head(image_h, objects)
+    "Shape cross-entropy over the objects + colour cross-entropy over those in `colour_keep` (default all)."
+    s, c = head(image_h, objects)
     keep = torch.ones(len(c), dtype=torch.bool) if colour_keep is None else colour_keep.cpu()
-    loss = F.cross_entropy(s.float(), objects['shape'].to(s.device)) + F.cross_entropy(p.float(), objects['position'].to(p.device))
+    loss = F.cross_entropy(s.float(), objects['shape'].to(s.device))
     return loss + F.cross_entropy(c.float()[keep.to(c.device)], objects['colour'][keep].to(c.device)) if keep.any() else loss
 
 def permute_colours(img: torch.Tensor, p: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -191,8 +191,8 @@ def permute_colours(img: torch.Tensor, p: float, generator: torch.Generator) -> 
 
 @torch.no_grad()
 def scene_accuracy(model: BitGenModel, head: SceneHead, split: str = 'test', n: int = 200, seed: int = 0, batch_size: int = 50) -> dict:
-    "Shape, colour and grid-cell accuracy of `head` on the objects of n ShapesWorld images, and shape accuracy on seen / held-out shape-colour pairs."
-    ds, hit, tot, pair_hit, pair_n = ShapesWorld(split, n=n, seed=seed), dict(shape=0, colour=0, position=0), 0, dict(seen=0, held=0), dict(seen=0, held=0)
+    "Shape and colour accuracy of `head` on the objects of n ShapesWorld images, and shape accuracy on seen / held-out shape-colour pairs."
+    ds, hit, tot, pair_hit, pair_n = ShapesWorld(split, n=n, seed=seed), dict(shape=0, colour=0), 0, dict(seen=0, held=0), dict(seen=0, held=0)
     held_codes = {SHAPES.index(s) * len(COLOURS) + list(COLOURS).index(c) for s, c in HELD_OUT}
     for i0 in range(0, n, batch_size):
         img, metas = scene_images(ds, range(i0, min(n, i0 + batch_size)))
