@@ -305,10 +305,10 @@ def compute_losses(self: Learner, batches: dict) -> dict:
             swap_ids, swap_mask, swap_h = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0])
             neg_text = masked_mean(m.run_text(swap_ids)[1], swap_mask).float() if len(swap_ids) else None
             x_h, x_text = (extra_h, self._itc_pool(extra)) if self.c.itc_pool and extra is not None else (out.image_h[:0], out.text_feat[:0])
-            L['itc'], sim = m.itc(torch.cat([out.text_feat, x_text]).float(), torch.cat([out.image_h, x_h]).mean(1).float(), negative_text=neg_text)
+            L['itc'], sim = m.itc(torch.cat([out.text_feat, x_text]).float(), torch.cat([out.image_feat, x_h.mean(1)]).float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
                 neg_img, neg_txt = sample_hard_negatives(sim[:len(ids), :len(ids)].cpu(), self.gen)   # ITM: this batch's pairs only
-                mir_ids, mir_mask, mir_h, mir_y = self._mirrored(ids, mask, img, out.image_h) if self.c.itm_mirror and img is not None else (ids[:0], mask[:0], out.image_h[:0], ids.new_zeros(0))
+                mir_ids, mir_mask, mir_h, mir_y = self._mirrored(ids, mask, img, b['text'], out.image_h) if self.c.itm_mirror and img is not None else (ids[:0], mask[:0], out.image_h[:0], ids.new_zeros(0))
                 ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids, mir_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask, mir_mask])
                 vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h, mir_h])
                 y = torch.cat([torch.ones(len(ids), device=dev), torch.zeros(2 * len(ids) + len(swap_ids), device=dev), mir_y.to(dev)]).long()
@@ -351,9 +351,9 @@ def _swap_negatives(self: Learner, ids, mask, image_h):
     return neg.to(ids.device)[keep], mask[keep], image_h[keep]
 Learner._swap_negatives = _swap_negatives
 
-def _mirrored(self: Learner, ids, mask, img, image_h):
+def _mirrored(self: Learner, ids, mask, img, texts, image_h):
     "ITM rows (ids, mask, image tokens, labels) from the captions that say left or right: mirrored caption with mirrored image matched, crossed pairs unmatched."
-    flipped, sided = mirror_negatives(img, self.tok.batch_decode(ids, skip_special_tokens=True)); keep = sided.to(ids.device)
+    flipped, sided = mirror_negatives(img, texts); keep = sided.to(ids.device)
     ids, mask, image_h, n = ids[keep], mask[keep], image_h[keep], int(keep.sum())
     mirrored_ids, mirrored_h = mirror_captions(ids, self.tok), self.model.encode_image(flipped[keep]) if n else image_h
     y = torch.tensor([0] * n + [1] * n + [0] * n, device=ids.device)   # as many matches as crossed pairs: the 1:2 ratio of ITM stays
