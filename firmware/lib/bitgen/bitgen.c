@@ -973,22 +973,40 @@ void bitgen_ramflash_init(bitgen_flash *f, bitgen_ramflash *rf, uint8_t *mem, ui
 /* ===================================================================== */
 /* 8. Model: sections and arena                                          */
 /* ===================================================================== */
-#define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
+#define ALIGN16(n) (((n) + 15u) & ~(uint64_t)15u)
 
-/* Carve the arena; with base == NULL only count. Returns bytes used. */
-static size_t arena_carve(bitgen_model *m, const bitgen_config *c, uint8_t *base)
+/* The config against the runtime limits (bitgen.h section 8): 1 if it is within them.
+ * Products are taken in 64 bits from fields that config_valid bounds by 2^20. */
+static int model_limits(const bitgen_config *c)
 {
-    size_t off = 0;
-    size_t d = c->dim, L = c->n_layers, T = (size_t)c->n_sinks + c->window, H = c->n_heads;
-    size_t K = c->mem_slots, R = c->n_robots, V = c->vocab_size, F4 = 4 * d, ffn = c->ffn_dim;
-    size_t NP = c->image_size ? ((size_t)c->image_size / c->patch_size) * ((size_t)c->image_size / c->patch_size) : 0;
-    size_t PD = NP ? 3u * (size_t)c->patch_size * c->patch_size : 0, FL = c->fusion_layers, u0, u1;
-    size_t maxin = ffn > d + R ? ffn : d + R;
+    uint64_t img = c->image_size, p = c->patch_size, g;
+    if (c->n_layers > BITGEN_MAX_LAYERS || c->weight_pack != 4 || c->dim > BITGEN_MAX_DIM ||
+        c->ffn_dim > BITGEN_MAX_FFN || c->vocab_size > BITGEN_MAX_VOCAB || c->mem_slots < 1 ||
+        c->mem_slots > BITGEN_MAX_SLOTS || c->n_robots < 1 || c->n_robots > BITGEN_MAX_ROBOTS || c->max_steps < 1 ||
+        c->window < 1 || (uint64_t)c->n_sinks + c->window > BITGEN_MAX_CONTEXT)
+        return 0;
+    if (!img) return 1;
+    g = img / p; /* config_valid: p != 0 divides img */
+    return c->vision_layers <= BITGEN_MAX_VISION_LAYERS && g * g <= BITGEN_MAX_PATCHES &&
+           3u * p * p <= BITGEN_MAX_PATCH_DIM && (3u * p * p) % 4u == 0 && 3u * img * img <= BITGEN_MAX_BYTES;
+}
+
+/* Carve the arena; with base == NULL only count. Returns bytes used. Sizes are
+ * 64-bit: within model_limits no term reaches 2^35, so the sum cannot wrap, and
+ * bitgen_arena_bytes refuses a sum above BITGEN_MAX_BYTES before anything is carved. */
+static uint64_t arena_carve(bitgen_model *m, const bitgen_config *c, uint8_t *base)
+{
+    uint64_t off = 0;
+    uint64_t d = c->dim, L = c->n_layers, T = (uint64_t)c->n_sinks + c->window, H = c->n_heads;
+    uint64_t K = c->mem_slots, R = c->n_robots, V = c->vocab_size, F4 = 4 * d, ffn = c->ffn_dim;
+    uint64_t NP = c->image_size ? ((uint64_t)c->image_size / c->patch_size) * ((uint64_t)c->image_size / c->patch_size) : 0;
+    uint64_t PD = NP ? 3u * (uint64_t)c->patch_size * c->patch_size : 0, FL = c->fusion_layers, u0, u1;
+    uint64_t maxin = ffn > d + R ? ffn : d + R;
     maxin = maxin > PD ? maxin : PD;
 #define TAKE(field, type, count)                                                   \
     do {                                                                           \
-        if (base) m->field = (type *)(void *)(base + off);                         \
-        off += ALIGN16(sizeof(type) * (size_t)(count));                            \
+        if (base) m->field = (type *)(void *)(base + (size_t)off);                 \
+        off += ALIGN16((uint64_t)sizeof(type) * (uint64_t)(count));               \
     } while (0)
     TAKE(lut, bitgen_lut, 1);
     u0 = off; /* the text KV cache and the ViT's scratch share these bytes */
@@ -1045,11 +1063,14 @@ static size_t arena_carve(bitgen_model *m, const bitgen_config *c, uint8_t *base
 size_t bitgen_arena_bytes(const bitgen_config *c)
 {
     bitgen_model tmp;
-    if (!c) return 0;
-    return arena_carve(&tmp, c, NULL);
+    uint64_t n;
+    if (!c || !model_limits(c)) return 0;
+    n = arena_carve(&tmp, c, NULL);
+    return n <= BITGEN_MAX_BYTES ? (size_t)n : 0;
 }
 
-static int get_sec(const bitgen_model *m, uint32_t id, uint32_t type, size_t bytes, const void **p)
+/* Section `id` must have this type and exactly `bytes` bytes (64-bit: never wraps). */
+static int get_sec(const bitgen_model *m, uint32_t id, uint32_t type, uint64_t bytes, const void **p)
 {
     bitgen_section s;
     if (bitgen_blob_find(&m->blob, id, &s) != BITGEN_OK || s.type != type || s.size != bytes) return BITGEN_E_MODEL;
@@ -1060,9 +1081,9 @@ static int get_sec(const bitgen_model *m, uint32_t id, uint32_t type, size_t byt
 static int get_lin(const bitgen_model *m, bitgen_linear *l, uint32_t id, int out, int in)
 {
     const void *w, *f;
-    if (in % 4 || out < 1) return BITGEN_E_MODEL;
-    if (get_sec(m, id, BITGEN_DT_T2, (size_t)out * (size_t)in / 4u, &w) ||
-        get_sec(m, id + 1u, BITGEN_DT_F32, 4u * ((size_t)in + 1u), &f))
+    if (in < 4 || in % 4 || out < 1) return BITGEN_E_MODEL;
+    if (get_sec(m, id, BITGEN_DT_T2, (uint64_t)out * (uint64_t)in / 4u, &w) ||
+        get_sec(m, id + 1u, BITGEN_DT_F32, 4u * ((uint64_t)in + 1u), &f))
         return BITGEN_E_MODEL;
     l->w = (const uint8_t *)w;
     l->w_scale = ((const float *)f)[0];
@@ -1079,7 +1100,8 @@ static int get_layer(const bitgen_model *m, bitgen_layer *ly, uint32_t b)
            get_lin(m, &ly->up, b | BITGEN_L_UP, m->ffn, d) || get_lin(m, &ly->down, b | BITGEN_L_DOWN, d, m->ffn);
 }
 
-/* The vision encoder and fusion sections (none for a text-only blob). */
+/* The vision encoder and fusion sections (none for a text-only blob). model_limits has
+ * bounded the patch count and size, so these int products cannot overflow. */
 static int vision_init(bitgen_model *m, const bitgen_config *c)
 {
     const void *p;
@@ -1088,11 +1110,10 @@ static int vision_init(bitgen_model *m, const bitgen_config *c)
     m->img = (int)c->image_size; m->patch = (int)c->patch_size;
     m->NP = (m->img / m->patch) * (m->img / m->patch); m->PD = 3 * m->patch * m->patch;
     m->VL = (int)c->vision_layers; m->FL = (int)c->fusion_layers; m->first_fused = (int)c->n_layers - m->FL;
-    if (m->VL > BITGEN_MAX_VISION_LAYERS || m->NP > 65536 || m->PD > 65536 || m->PD % 4) return BITGEN_E_MODEL;
     if (get_lin(m, &m->v_patch, BITGEN_S_V_PATCH, d, m->PD)) return BITGEN_E_MODEL;
-    if (get_sec(m, BITGEN_S_V_POS, BITGEN_DT_F32, 4u * (size_t)m->NP * (size_t)d, &p)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_V_POS, BITGEN_DT_F32, 4u * (uint64_t)m->NP * (uint64_t)d, &p)) return BITGEN_E_MODEL;
     m->v_pos = (const float *)p;
-    if (get_sec(m, BITGEN_S_F_ALPHA, BITGEN_DT_F32, 4u * (size_t)(m->FL ? m->FL : 1), &p)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_F_ALPHA, BITGEN_DT_F32, 4u * (uint64_t)(m->FL ? m->FL : 1), &p)) return BITGEN_E_MODEL;
     m->f_alpha = (const float *)p;
     for (v = 0; v < m->VL; v++)
         if (get_layer(m, &m->v_layer[v], (BITGEN_VISION_LAYER0 + (uint32_t)v) << 8)) return BITGEN_E_MODEL;
@@ -1110,43 +1131,42 @@ int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena
 {
     const bitgen_config *c;
     const void *p;
+    size_t need;
     int rc, l, d;
     if (!m) return BITGEN_E_ARG;
     memset(m, 0, sizeof *m);
     rc = bitgen_blob_open(&m->blob, blob, len);
     if (rc) return rc;
     c = &m->blob.config;
-    if (c->n_layers > BITGEN_MAX_LAYERS || c->weight_pack != 4 || c->mem_slots < 1 || c->n_robots < 1 ||
-        c->max_steps < 1 || c->window < 1 || c->dim > 4096 || c->ffn_dim > 65536 || c->vocab_size > 65536 ||
-        c->mem_slots > 4096 || c->n_robots > 1024)
-        return BITGEN_E_MODEL;
+    need = bitgen_arena_bytes(c); /* 0: outside the runtime limits (bitgen.h section 8) */
+    if (!need) return BITGEN_E_MODEL;
     if (!arena || ((uintptr_t)arena & 15u)) return BITGEN_E_ARENA;
-    if (arena_len < bitgen_arena_bytes(c)) return BITGEN_E_ARENA;
+    if (arena_len < need) return BITGEN_E_ARENA;
     d = (int)c->dim;
     m->d = d; m->H = (int)c->n_heads; m->hd = d / m->H; m->S = (int)c->n_sinks; m->W = (int)c->window;
     m->T = m->S + m->W; m->V = (int)c->vocab_size; m->ffn = (int)c->ffn_dim; m->K = (int)c->mem_slots;
     m->R = (int)c->n_robots; m->N = (int)c->max_steps; m->eps = c->norm_eps;
-    if (get_sec(m, BITGEN_S_EMB_Q, BITGEN_DT_I8, (size_t)m->V * (size_t)d, &p)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_EMB_Q, BITGEN_DT_I8, (uint64_t)m->V * (uint64_t)d, &p)) return BITGEN_E_MODEL;
     m->emb_q = (const int8_t *)p;
-    if (get_sec(m, BITGEN_S_EMB_S, BITGEN_DT_F32, 4u * (size_t)m->V, &p)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_EMB_S, BITGEN_DT_F32, 4u * (uint64_t)m->V, &p)) return BITGEN_E_MODEL;
     m->emb_s = (const float *)p;
-    if (get_sec(m, BITGEN_S_CONSTS, BITGEN_DT_F32, 4u * (6u + (size_t)m->H), &p)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_CONSTS, BITGEN_DT_F32, 4u * (6u + (uint64_t)m->H), &p)) return BITGEN_E_MODEL;
     {
         const float *k = (const float *)p;
         m->isq = k[0]; m->lam = k[1]; m->robot_scale = k[2]; m->halt_bias = k[3]; m->halt_thr = k[4];
         m->slopes = k + 6;
     }
-    if (get_sec(m, BITGEN_S_MEM_ADDR, BITGEN_DT_F32, 4u * (size_t)m->K * (size_t)d, &p)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_MEM_ADDR, BITGEN_DT_F32, 4u * (uint64_t)m->K * (uint64_t)d, &p)) return BITGEN_E_MODEL;
     m->mem_addr = (const float *)p;
-    if (get_sec(m, BITGEN_S_MEM_M0, BITGEN_DT_F32, 4u * (size_t)m->K * (size_t)d, &p)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_MEM_M0, BITGEN_DT_F32, 4u * (uint64_t)m->K * (uint64_t)d, &p)) return BITGEN_E_MODEL;
     m->mem_m0 = (const float *)p;
-    if (get_sec(m, BITGEN_S_ROBOTS, BITGEN_DT_F32, 4u * (size_t)m->R * (size_t)d, &p)) return BITGEN_E_MODEL;
+    if (get_sec(m, BITGEN_S_ROBOTS, BITGEN_DT_F32, 4u * (uint64_t)m->R * (uint64_t)d, &p)) return BITGEN_E_MODEL;
     m->robots = (const float *)p;
     m->mem_pool = NULL; /* blobs written before the attention pool: zero query, which pools the plain mean */
     {
         bitgen_section s;
         if (bitgen_blob_find(&m->blob, BITGEN_S_MEM_POOL, &s) == BITGEN_OK) {
-            if (s.type != BITGEN_DT_F32 || s.size != 4u * (size_t)d) return BITGEN_E_MODEL;
+            if (s.type != BITGEN_DT_F32 || s.size != 4u * (uint64_t)d) return BITGEN_E_MODEL;
             m->mem_pool = (const float *)s.data;
         }
     }

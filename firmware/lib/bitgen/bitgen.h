@@ -62,7 +62,7 @@ typedef enum bitgen_status {
     BITGEN_E_STORE_EMPTY = -17,     /* no valid flash page */
     BITGEN_E_STORE_IO = -18,        /* flash driver failed (or simulated power cut) */
     BITGEN_E_STORE_SIZE = -19,      /* payload larger than the page / caller buffer */
-    BITGEN_E_MODEL = -20,           /* blob lacks a model section or one has the wrong type / size */
+    BITGEN_E_MODEL = -20,           /* config outside the runtime limits (section 8), or a model section missing / malformed */
     BITGEN_E_ARENA = -21,           /* arena too small (see bitgen_arena_bytes) or misaligned */
     BITGEN_E_TOKEN = -22,           /* token id outside [0, vocab_size) */
     BITGEN_E_MEM_FULL = -23,        /* writing would put more facts in memory than it has slots */
@@ -410,14 +410,42 @@ typedef struct bitgen_model {
     int32_t mem_count;
 } bitgen_model;
 
-/* Arena bytes for a config (16-byte aligned buffer). For tiny (d 128, 4 layers,
+/* Runtime limits. The blob format allows larger fields (section 3); bitgen_model_init
+ * refuses a config beyond any of these with E_MODEL before it computes a size from it.
+ * It computes every size (section bytes, arena, image) in 64-bit arithmetic, so a
+ * CRC-valid blob cannot make one wrap, also where size_t and int are 32 bits:
+ *   n_layers <= BITGEN_MAX_LAYERS          dim <= BITGEN_MAX_DIM
+ *   ffn_dim <= BITGEN_MAX_FFN              vocab_size <= BITGEN_MAX_VOCAB
+ *   1 <= mem_slots <= BITGEN_MAX_SLOTS     1 <= n_robots <= BITGEN_MAX_ROBOTS
+ *   window >= 1, max_steps >= 1            n_sinks + window <= BITGEN_MAX_CONTEXT
+ *   weight_pack == 4
+ * and with image input (image_size != 0):
+ *   vision_layers <= BITGEN_MAX_VISION_LAYERS
+ *   patches (image_size / patch_size)^2 <= BITGEN_MAX_PATCHES
+ *   patch dim 3 * patch_size^2 <= BITGEN_MAX_PATCH_DIM, a multiple of 4
+ *   image bytes 3 * image_size^2 <= BITGEN_MAX_BYTES
+ * and bitgen_arena_bytes(config) <= BITGEN_MAX_BYTES. So every byte count and index the
+ * runtime uses fits in int32, and the per-token loops need no overflow checks. */
+#define BITGEN_MAX_DIM 4096
+#define BITGEN_MAX_FFN 65536
+#define BITGEN_MAX_VOCAB 65536
+#define BITGEN_MAX_SLOTS 4096
+#define BITGEN_MAX_ROBOTS 1024
+#define BITGEN_MAX_CONTEXT 65536   /* KV cache positions, n_sinks + window */
+#define BITGEN_MAX_PATCHES 65536
+#define BITGEN_MAX_PATCH_DIM 65536
+#define BITGEN_MAX_BYTES 0x7FFFFFF0u /* the arena, the RGB image: under 2 GiB */
+
+/* Arena bytes for a config (16-byte aligned buffer); 0 when c is NULL or outside the
+ * runtime limits above. For tiny (d 128, 4 layers,
  * S+W 132, 64 slots, vocab 1024): KV 135 KB + scales 17 KB + memory 64 KB + LUT 16 KB + ~20 KB.
  * With image input add the fusion K, V (fusion_layers * n_patches * (2 d + 8 H) bytes: 36 KB for
  * tiny); the ViT's scratch (n_patches * (6 d + 8 H) + 12 patch^2 bytes) shares the KV cache's
  * bytes and only adds the part by which it is larger. */
 size_t bitgen_arena_bytes(const bitgen_config *c);
-/* Validate the blob (bitgen_blob_open), find every model section, and carve the
- * arena. The weights stay where they are (flash); nothing is copied. */
+/* Validate the blob (bitgen_blob_open), check its config against the runtime limits,
+ * find every model section, and carve the arena. The weights stay where they are
+ * (flash); nothing is copied. */
 int bitgen_model_init(bitgen_model *m, const void *blob, size_t len, void *arena, size_t arena_len);
 
 /* ===================================================================== */
