@@ -164,16 +164,20 @@ static void app_prompt(const char *line, outbuf *o)
 /* Facts: parse a sentence with the statement templates (bitgen_facts.h)  */
 /* ===================================================================== */
 #ifdef BITGEN_HAVE_FACTS
-/* bitgen.facts.parse_fact, for ASCII text: each template "The {subject} is in {object}."
- * is the regex  \s* The\ (?P<subject>.+?)\ is\ in\ (?P<object>.+?) \s* \.? \s*
- * (the statement stripped of spaces and trailing dots), fullmatch, IGNORECASE;
- * templates are tried in header order (most literal text first) and the first
- * that matches wins. The matcher below backtracks in the order Python's re does
- * (greedy \s* and \.? longest first, lazy groups shortest first), so it finds the
- * same groups. Not mirrored: Unicode spaces and case folding (bytes >= 0x80 match
- * only themselves). Fact = key_text (sentence up to the object, stripped) and
+/* bitgen.facts.parse_fact, for ASCII text. A sentence longer than FACT_SENTENCE_MAX bytes
+ * is refused before any matching (so the time per sentence is bounded); otherwise it is
+ * normalised (stripped of spaces, one trailing '.' dropped, stripped again) and each
+ * template "The {subject} is in {object}." is the regex
+ *   The\ (?P<subject>.+?)\ is\ in\ (?P<object>.+?)
+ * (the statement stripped of spaces and trailing dots) matched against the whole normalised
+ * text, IGNORECASE; templates are tried in header order (most literal text first) and the
+ * first that matches wins. The matcher backtracks in the order Python's re does (lazy groups
+ * shortest first), so it finds the same groups; with no quantifier beside another, that is
+ * at most n^2 steps per template. Not mirrored: Unicode spaces and case folding (bytes >= 0x80
+ * match only themselves). Fact = key_text (the text up to the object, stripped) and
  * value_text (the object, stripped). */
-enum { RX_WS, RX_LIT, RX_GROUP, RX_DOT, RX_END };
+#define FACT_SENTENCE_MAX 200 /* = bitgen.facts.MAX_FACT_CHARS (tools/demo.py checks) */
+enum { RX_LIT, RX_GROUP, RX_END };
 #define RX_MAX 16
 typedef struct rx_el { int kind, group; const char *s; size_t n; } rx_el;
 typedef struct rx_state { const char *s; size_t n; size_t g0[2], g1[2]; } rx_state;
@@ -192,15 +196,6 @@ static int rx_match(const rx_el *el, int e, rx_state *st, size_t i)
         for (k = 0; k < x->n; k++)
             if (lower((unsigned char)st->s[i + k]) != lower((unsigned char)x->s[k])) return 0;
         return rx_match(el, e + 1, st, i + x->n);
-    case RX_WS: /* greedy: longest run first */
-        for (j = i; j < st->n && py_space((unsigned char)st->s[j]); j++) {}
-        for (;; j--) {
-            if (rx_match(el, e + 1, st, j)) return 1;
-            if (j == i) return 0;
-        }
-    case RX_DOT: /* greedy optional '.' */
-        if (i < st->n && st->s[i] == '.' && rx_match(el, e + 1, st, i + 1)) return 1;
-        return rx_match(el, e + 1, st, i);
     default: /* RX_GROUP: lazy .+? ('.' is any byte but a newline) */
         for (j = i + 1; j <= st->n && st->s[j - 1] != '\n'; j++) {
             size_t *g = x->group ? st->g1 : st->g0;
@@ -212,7 +207,7 @@ static int rx_match(const rx_el *el, int e, rx_state *st, size_t i)
     }
 }
 
-/* Compile a statement into elements: \s*, literals / groups (0 subject, 1 object), \s*, \.?, \s*, end. */
+/* Compile a statement into elements: literals / groups (0 subject, 1 object), end. */
 static int rx_compile(const char *stmt, rx_el *el)
 {
     const char *s = stmt, *p;
@@ -220,8 +215,7 @@ static int rx_compile(const char *stmt, rx_el *el)
     int e = 0;
     strip_span(&s, &n);
     while (n && s[n - 1] == '.') n--; /* .rstrip('.') */
-    el[e++].kind = RX_WS;
-    for (p = s; p < s + n && e < RX_MAX - 5;) {
+    for (p = s; p < s + n && e < RX_MAX - 1;) {
         const char *b = p;
         int is_s = (size_t)(s + n - p) >= 9 && !memcmp(p, "{subject}", 9);
         int is_o = (size_t)(s + n - p) >= 8 && !memcmp(p, "{object}", 8);
@@ -238,9 +232,6 @@ static int rx_compile(const char *stmt, rx_el *el)
         el[e].s = b;
         el[e++].n = (size_t)(p - b);
     }
-    el[e++].kind = RX_WS;
-    el[e++].kind = RX_DOT;
-    el[e++].kind = RX_WS;
     el[e++].kind = RX_END;
     return e;
 }
@@ -251,7 +242,7 @@ typedef struct fact_text {
     size_t klen, vlen;
 } fact_text;
 
-/* 0 and *f on a match, -1 if no template fits. */
+/* 0 and *f on a match; -1 if no template fits; -2 if the sentence is longer than FACT_SENTENCE_MAX. */
 static int parse_fact(const char *sentence, fact_text *f)
 {
     rx_el el[RX_MAX];
@@ -259,15 +250,21 @@ static int parse_fact(const char *sentence, fact_text *f)
     int t;
     st.s = sentence;
     st.n = strlen(sentence);
+    if (st.n > FACT_SENTENCE_MAX) return -2;
+    strip_span(&st.s, &st.n);
+    if (st.n && st.s[st.n - 1] == '.') { /* one trailing '.', then the spaces before it */
+        st.n--;
+        strip_span(&st.s, &st.n);
+    }
     for (t = 0; t < BITGEN_N_FACT_TEMPLATES; t++) {
         rx_compile(bitgen_fact_statements[t], el);
         st.g0[0] = st.g0[1] = st.g1[0] = st.g1[1] = 0;
         if (!rx_match(el, 0, &st, 0)) continue;
         f->rel = t;
-        f->key = sentence;
+        f->key = st.s;
         f->klen = st.g1[0];
         strip_span(&f->key, &f->klen);
-        f->val = sentence + st.g1[0];
+        f->val = st.s + st.g1[0];
         f->vlen = st.g1[1] - st.g1[0];
         strip_span(&f->val, &f->vlen);
         return 0;
@@ -484,7 +481,13 @@ static void app_fact(const char *line, int alpha, outbuf *o)
     sentence = arg_text(line, alpha > 0 ? 4 : 6, alpha > 0 ? "edit: usage: edit <fact sentence>, e.g. edit The red drone charges at dock 7."
                                                            : "forget: usage: forget <fact sentence written with edit>", o);
     if (!sentence) return;
-    if (parse_fact(sentence, &f)) {
+    rc = parse_fact(sentence, &f);
+    if (rc == -2) {
+        out_printf(o, "%s: fact sentence too long (%lu bytes, at most %d): shorten it", cmd, (unsigned long)strlen(sentence),
+                   FACT_SENTENCE_MAX);
+        return;
+    }
+    if (rc) {
         out_printf(o, "%s: no fact template matches; write it as one of:", cmd);
         for (t = 0; t < BITGEN_N_FACT_TEMPLATES; t++) out_printf(o, "%s %s", t ? ";" : "", bitgen_fact_statements[t]);
         return;

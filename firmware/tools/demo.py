@@ -34,7 +34,8 @@ FW = ROOT / 'firmware'
 sys.path.insert(0, str(ROOT))
 from bitgen.export import (F, IntRef, MemoryFull, NotPositiveDefinite, XorShift32, cholesky, encode_twin,  # noqa: E402
                            facts_c_header, sample_topk, token_bytes)
-from bitgen.facts import ANSWER_CLOSE, MEMORY_BETA, MIN_MATCH, VALUE_TOKENS, _templates, parse_fact, question_prompt  # noqa: E402
+from bitgen.facts import (ANSWER_CLOSE, MAX_FACT_CHARS, MEMORY_BETA, MIN_MATCH, VALUE_TOKENS, _templates,  # noqa: E402
+                          parse_fact, question_prompt)
 from bitgen.robots import load_robots  # noqa: E402
 from bitgen.tokenizer import load_tokenizer  # noqa: E402
 
@@ -52,6 +53,13 @@ def status_table() -> dict:
 
 
 ST = status_table()
+
+
+def fact_sentence_max() -> int:
+    "main.c's FACT_SENTENCE_MAX, which must be bitgen.facts.MAX_FACT_CHARS (the parsers refuse longer sentences alike)."
+    n = int(re.search(r'#define FACT_SENTENCE_MAX (\d+)', (FW / 'src/main.c').read_text()).group(1))
+    if n != MAX_FACT_CHARS: raise SystemExit(f"main.c FACT_SENTENCE_MAX {n} != bitgen.facts.MAX_FACT_CHARS {MAX_FACT_CHARS}: make them equal")
+    return n
 OK, E_STORE_EMPTY, E_STORE_IO, E_STORE_SIZE = 0, -17, -18, -19
 
 
@@ -219,7 +227,10 @@ class Demo:
             return ("edit: usage: edit <fact sentence>, e.g. edit The red drone charges at dock 7." if alpha > 0
                     else "forget: usage: forget <fact sentence written with edit>")
         try: f = parse_fact(arg)
-        except ValueError: return f"{cmd}: no fact template matches; write it as one of: " + '; '.join(self.statements)
+        except ValueError:
+            if len(arg.encode()) > fact_sentence_max():
+                return f"{cmd}: fact sentence too long ({len(arg.encode())} bytes, at most {MAX_FACT_CHARS}): shorten it"
+            return f"{cmd}: no fact template matches; write it as one of: " + '; '.join(self.statements)
         rel, k, v = self.rels.index(f.relation), f.key_text.encode(), f.value_text.encode()
         if len(k) > KEY_MAX or len(v) > VAL_MAX: return f"{cmd}: fact too long (key at most {KEY_MAX} bytes, value at most {VAL_MAX})"
         if alpha < 0 and not any(fk == k and fv == v for _, fk, fv in self.facts):
@@ -347,6 +358,10 @@ def main_session(blob, tok) -> Session:
     s('edit', 'edit    ', 'forget', 'ask', 'ask  ', 'edit hello world', 'forget the drone flies.',
       'edit The probe is in ' + 'x' * 60 + '.', 'edit The ' + 'y' * 100 + ' is in hall 1.', 'powercut', 'powercut x', 'powercut 12 soft',
       'powercut 1234567890')
+    # the parser's limits: no object but the dot, spaces that used to backtrack cubically, the longest sentence, one byte more
+    s('edit The lamp is in .', 'edit The lamp is in  .', 'edit The lamp is in dock 7' + ' ' * 150 + 'x',
+      'forget The lamp is in dock 7' + ' ' * 150 + '. x', 'edit The probe is in ' + 'z' * 183 + '.', 'edit The probe is in ' + 'z' * 184 + '.',
+      'forget ' + ' ' * 201)
     # power cuts at the boundaries of one save (erase | header, P, B, records | seq, len, crc | magic), some with a
     # torn byte; each: cut, edit (first pass) or forget (second pass), reboot -> the old state, or the new one once
     # the budget covers the whole save (page + len + 16 bytes); then the demo keeps working
