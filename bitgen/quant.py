@@ -142,9 +142,10 @@ def product_path(device='cpu', why: bool = False):
 # %% ../nbs/00_quant.ipynb #fb5dd65b
 @contextlib.contextmanager
 def products(path: str = 'auto'):
-    "Inside the block, BitLinear on the CPU multiplies its codes by `path` ('int8' or 'float'; 'auto': as chosen)."
+    "Inside the block, BitLinear on the CPU multiplies its codes by `path` ('int8' or 'float'; 'auto' forces nothing)."
     if path not in PRODUCTS: raise ValueError(f"products must be one of {PRODUCTS}, got {path!r}")
-    prev, _FORCED[0] = _FORCED[0], None if path == 'auto' else path
+    prev = _FORCED[0]
+    if path != 'auto': _FORCED[0] = path
     try: yield
     finally: _FORCED[0] = prev
 
