@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export PYTHONHASHSEED ?= 0
 
-.PHONY: venv test train export clean-check nbtest firmware-deps firmware-test
+.PHONY: venv test train export clean-check nbtest firmware-deps firmware-test bench bench-twin learning-curves
 
 # Idempotent: the stamp records the exact settings and constraints it was installed from.
 $(VENV)/.stamp: settings.ini constraints.txt setup.py
@@ -45,8 +45,23 @@ firmware-test: firmware-deps
 
 test: clean-check nbtest firmware-test
 
+# The recipe is counted in steps (bitgen.learner.recipe), so every machine trains the same schedule; papermill's
+# --log-output streams the phase / step / loss / ETA lines to the terminal, and the results table comes last.
+PM := $(BIN)/papermill -k python3 --cwd nbs --log-output --no-progress-bar
 train: venv
 	mkdir -p runs/default
-	$(BIN)/papermill nbs/train.ipynb runs/default/train.ipynb -k python3 --cwd nbs -p out_dir ../runs/default -p budget full
+	$(PM) nbs/train.ipynb runs/default/train.ipynb -p out_dir ../runs/default -p budget full
 	$(MAKE) -C firmware deps
-	$(BIN)/papermill nbs/deploy.ipynb runs/default/deploy.ipynb -k python3 --cwd nbs -p checkpoint ../runs/default/model -p model_size tiny -p out_dir ../firmware/include -p measure True
+	$(PM) nbs/deploy.ipynb runs/default/deploy.ipynb -p checkpoint ../runs/default/model -p model_size tiny -p out_dir ../firmware/include -p measure True
+
+# Benchmarks: measurements written to nbs/_results/, never asserted by tests.
+bench: venv
+	$(PY) nbs/benchmarks/train_step.py
+
+# The default recipe with its fp32 twin: the ternary / fp32 perplexity ratio (the twin doubles make train's time).
+bench-twin: venv
+	mkdir -p runs/twin
+	$(PM) nbs/train.ipynb runs/twin/train.ipynb -p out_dir ../runs/twin -p budget full -p fp32_twin True
+
+learning-curves: venv
+	$(PY) nbs/benchmarks/learning_curves.py

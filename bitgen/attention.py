@@ -152,11 +152,19 @@ class Block(nn.Module):
         self.ffn_up = BitLinear(dim, ffn_dim or 4 * dim)
         self.ffn_down = BitLinear(ffn_dim or 4 * dim, dim)
 
-    def forward(self, x, cache: SinkKVCache | None = None, return_attn: bool = False, causal: bool = True, attn_mask=None):
-        "Returns (x [B,T,dim], attention probabilities or None)."
+    def forward(self, x, cache: SinkKVCache | None = None, return_attn: bool = False, causal: bool = True, attn_mask=None,
+                keep=None):
+        "Returns (x [B,T,dim], attention probabilities or None); `keep` [B,T] runs the MLP on those tokens only."
         a, p = self.attn(x, cache, return_attn, causal, attn_mask)
         x = x + a
-        return x + self.ffn_down(squared_relu(self.ffn_up(x))), p
+        return x + self.mlp(x, keep), p
+
+    def mlp(self, x, keep=None):
+        "The squared-ReLU MLP on every token, or only where `keep` is True (zero elsewhere)."
+        if keep is None: return self.ffn_down(squared_relu(self.ffn_up(x)))
+        out = x.new_zeros(x.shape)
+        out[keep] = self.ffn_down(squared_relu(self.ffn_up(x[keep])))
+        return out
 
 # %% ../nbs/03_attention.ipynb #6b213fac
 def run_blocks(blocks, x, caches=None, **kw):

@@ -349,13 +349,14 @@ def _fact_losses(model, tok, flat, r, wq, qmask, keys, kmask, qs, device, kl_wei
     p_ids = tok(prompts, add_special_tokens=False)['input_ids']; a_ids = tok([answer_target(a) for _, a, _ in flat], add_special_tokens=False)['input_ids']
     seqs = [[tok.bos_token_id, *p, *a] for p, a in zip(p_ids, a_ids)]; T = max(map(len, seqs))
     ids = torch.full((len(seqs), T), tok.pad_token_id, dtype=torch.long); labels = torch.full_like(ids, -100)
+    mask = torch.zeros_like(ids)
     for i, (s, a) in enumerate(zip(seqs, a_ids)):
         ids[i, :len(s)] = torch.tensor(s); labels[i, len(s) - len(a):len(s)] = torch.tensor(a)
-    ids, labels = ids.to(device), labels.to(device)
-    logits = model(ids, prefix=unbind(r), robots=False).logits
-    lm = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100)
-    m = labels[:, 1:] != -100
-    acc = (logits[:, :-1].argmax(-1)[m] == labels[:, 1:][m]).float().mean()
+        mask[i, :len(s)] = 1
+    ids, labels, mask = ids.to(device), labels.to(device), mask.to(device)
+    out = model(ids, mask, prefix=unbind(r), labels=labels, labels_only=True, robots=False)   # logits of the answers only
+    lm = out.loss
+    acc = (out.logits.argmax(-1) == labels[:, 1:][labels[:, 1:] != -100]).float().mean()
     wk = model.memory.address(keys)                                     # [B,N,K] unit norm
     sim = torch.einsum('bqk,bnk->bqn', wq, wk) / temperature
     sim = sim.masked_fill(~kmask[:, None, :], float('-inf'))

@@ -99,7 +99,7 @@ BUDGETS = {
     'smoke': dict(steps=4, batch_size=4, fact_batch=2, scene_batch=2, stream_batch=1, vision_warmup=2, warmup=1,
                   n_shapes=200, n_tasks_per_robot=10, n_episodes=40, val_every=2, ckpt_every=2, compile=False,
                   model_kwargs=dict(itc_queue=64)),
-    'full': dict(steps=800, batch_size=16, fact_batch=8, scene_batch=16, stream_batch=2, vision_warmup=1200, warmup=30,
+    'full': dict(steps=780, batch_size=16, fact_batch=8, scene_batch=16, stream_batch=2, vision_warmup=1200, warmup=30,
                  n_shapes=10000, n_tasks_per_robot=150, n_episodes=2000, val_every=100, ckpt_every=200, compile=True,
                  model_kwargs=dict(itc_queue=0)),
 }
@@ -322,13 +322,13 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         ids, mask = b['input_ids'].to(dev), b['attention_mask'].to(dev)
         img = b['image'].to(dev) if b['image'] is not None else None             # pixels (ShapesWorld, COCO) ...
         feats = b['image_features'].to(dev) if b['image_features'] is not None else None  # ... or DINOv2 features (BabyLM)
-        out = m(ids, mask, image=img, image_features=feats, labels=b['labels'].to(dev), robots=False)
+        out = m(ids, mask, image=img, image_features=feats, labels=b['labels'].to(dev), robots=False, labels_only=True)
         extra = batches.get('scene') if img is not None and ('scene' in want or self.c.itc_pool) else None
         extra_h = m.encode_image(extra['image'].to(dev)) if extra is not None else out.image_h[:0]   # encoded once, for the scene loss and itc_pool
         if 'lm_caption' in want: L['lm_caption'] = out.loss
         if want & {'itc', 'itm'}:
             swap_ids, swap_mask, swap_h = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0])
-            neg_text = masked_mean(m.run_text(swap_ids)[1], swap_mask).float() if len(swap_ids) else None
+            neg_text = masked_mean(m.run_text(swap_ids, attention_mask=swap_mask)[1], swap_mask).float() if len(swap_ids) else None
             x_h, x_text = (extra_h, self._itc_pool(extra)) if self.c.itc_pool and extra is not None else (out.image_h[:0], out.text_feat[:0])
             L['itc'], sim = m.itc(torch.cat([out.text_feat, x_text]).float(), torch.cat([out.image_feat, x_h.mean(1)]).float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
@@ -337,22 +337,25 @@ def compute_losses(self: Learner, batches: dict) -> dict:
                 ti = torch.cat([ids, ids, ids[neg_txt.to(dev)], swap_ids, mir_ids]); tm = torch.cat([mask, mask, mask[neg_txt.to(dev)], swap_mask, mir_mask])
                 vh = torch.cat([out.image_h, out.image_h[neg_img.to(dev)], out.image_h, swap_h, mir_h])
                 y = torch.cat([torch.ones(len(ids), device=dev), torch.zeros(2 * len(ids) + len(swap_ids), device=dev), mir_y.to(dev)]).long()
-                L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh)).float(), y)
+                u = out.unfused_h   # the captions' text-only blocks already ran in the forward above
+                uf = torch.cat([u, u, u[neg_txt.to(dev)]]) if len(swap_ids) + len(mir_ids) == 0 else None
+                L['itm'] = F.cross_entropy(m.itm(m.fused_features(ti, tm, vh, uf)).float(), y)
         if 'itc' not in want: L.pop('itc', None)
         if 'scene' in want and img is not None:
             L.update(self._scene(torch.cat([out.image_h, extra_h]), list(b['meta']) + (extra['meta'] if extra is not None else [])))
     b = batches.get('robots')
     if b is not None and want & {'lm_task', 'robot', 'ponder'}:
-        out = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev))
+        out = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev), labels_only=True)
         if 'lm_task' in want: L['lm_task'] = out.loss
         if 'robot' in want: L['robot'] = F.cross_entropy(out.robot_logits.float(), b['robot_label'].to(dev))
         if 'ponder' in want: L['ponder'] = out.reasoning['ponder_loss'].mean()
     b = batches.get('reasoning')
     if b is not None and 'lm_reasoning' in want:
-        L['lm_reasoning'] = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev), robots=False).loss
+        L['lm_reasoning'] = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev), robots=False,
+                               labels_only=True).loss
     b = batches.get('stream')
     if b is not None and 'lm_stream' in want:
-        b = b.to(dev); L['lm_stream'] = m(b, labels=b, robots=False).loss
+        b = b.to(dev); L['lm_stream'] = m(b, labels=b, robots=False, labels_only=True).loss
     eps = batches.get('facts')
     if eps and want & {'facts', 'memory_kl'}:
         f = fact_episode_loss(m, self.tok, eps, dev, augment=self.c.fact_augment, generator=self.gen)
@@ -388,7 +391,7 @@ Learner._mirrored = _mirrored
 def _itc_pool(self: Learner, extra) -> torch.Tensor:
     "The scene batch's captions as extra ITC candidates: unfused pooled text features [n,d] (their images are the scene loss's)."
     ids, mask = extra['input_ids'].to(self.device), extra['attention_mask'].to(self.device)
-    return masked_mean(self.model.run_text(ids)[1], mask)
+    return masked_mean(self.model.run_text(ids, attention_mask=mask)[1], mask)
 Learner._itc_pool = _itc_pool
 
 

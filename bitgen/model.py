@@ -71,7 +71,7 @@ def quantize_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 @dataclass
 class BitGenOutput(ModelOutput):
     "What one forward pass returns."
-    logits: torch.Tensor = None          # [B, T, vocab] (prefix positions dropped)
+    logits: torch.Tensor = None          # [B, T, vocab] (prefix positions dropped); [scored, vocab] with labels_only
     hidden: torch.Tensor = None          # [B, T, d] final hidden states of the text tokens
     pooled: torch.Tensor = None          # [B, d] masked mean of `hidden`: the task encoding (robot head)
     robot_logits: torch.Tensor = None    # [B, num_robots]
@@ -79,6 +79,7 @@ class BitGenOutput(ModelOutput):
     text_feat: torch.Tensor = None       # [B, d] unfused pooled text (for ITC), when an image is given
     image_feat: torch.Tensor = None      # [B, d] pooled image features (for ITC), when an image is given
     image_h: torch.Tensor = None         # [B, N, d] image token features
+    unfused_h: torch.Tensor = None       # [B, T, d] text hidden states before the first fusion layer, when an image is given
     reasoning: dict = None               # Tiny-R1's info: steps, halt_probs, expected_steps, ponder_loss
     attentions: list = None              # per layer [B, H, T, Tk], on request
     loss: torch.Tensor = None            # LM loss when labels are given
@@ -149,16 +150,27 @@ def new_caches(self: BitGenModel) -> list:
     return [SinkKVCache(self.config.num_sinks, self.config.window) for _ in self.blocks]
 BitGenModel.new_caches = new_caches
 
-def run_text(self: BitGenModel, input_ids, prefix=None, image_h=None, caches=None, return_attn=False):
-    "Text stream: (hidden [B,P+T,d], unfused hidden before the fusion layers, attention maps)."
-    x = self.embed_tokens(input_ids)
-    if prefix is not None:
+def _right_padded(mask, caches) -> torch.Tensor | None:
+    "The real tokens of a right-padded batch [B,T] (bool), or None when there is no padding to skip."
+    if mask is None or caches is not None: return None
+    m = mask.bool()
+    if bool(m.all()) or not bool((m[:, 1:] <= m[:, :-1]).all()): return None   # nothing to skip, or not right-padded
+    return m
+
+def run_text(self: BitGenModel, input_ids, prefix=None, image_h=None, caches=None, return_attn=False, attention_mask=None,
+             unfused=None):
+    "Text stream: (hidden [B,P+T,d], unfused hidden before the fusion layers, attention maps); from `unfused` if known."
+    first_fused = len(self.blocks) - len(self.t2v)
+    x = self.embed_tokens(input_ids) if unfused is None else unfused
+    if prefix is not None and unfused is None:
         prefix = prefix[:, None] if prefix.dim() == 2 else prefix
         x = torch.cat([self.prefix_proj(prefix.to(x.dtype)), x], 1)
-    first_fused, unfused, maps = len(self.blocks) - len(self.t2v), x, []
-    for i, blk in enumerate(self.blocks):
+    keep = _right_padded(attention_mask, caches)
+    if keep is not None: keep = torch.cat([keep.new_ones(len(keep), x.shape[1] - keep.shape[1]), keep], 1)   # + prefix
+    skip, maps = 0 if unfused is None else first_fused, [None] * (0 if unfused is None else first_fused)
+    for i, blk in enumerate(self.blocks[skip:], skip):    # the text-only blocks already ran when `unfused` is given
         if i == first_fused: unfused = x
-        x, p = blk(x, cache=None if caches is None else caches[i], return_attn=return_attn)
+        x, p = blk(x, cache=None if caches is None else caches[i], return_attn=return_attn, keep=keep)
         maps.append(p)
         if image_h is not None and i >= first_fused: x = self.t2v[i - first_fused](x, image_h)[0]
     return x, (x if first_fused == len(self.blocks) else unfused), maps
@@ -166,28 +178,32 @@ BitGenModel.run_text = run_text
 
 # %% ../nbs/08_model.ipynb #933202ef
 def forward(self: BitGenModel, input_ids, attention_mask=None, image=None, image_features=None, prefix=None,
-            labels=None, caches=None, return_attn=False, robots=True, **kwargs) -> BitGenOutput:
+            labels=None, caches=None, return_attn=False, robots=True, labels_only=False, **kwargs) -> BitGenOutput:
     "The data flow of DESIGN.md: embed, (image), prefix, blocks with fusion, heads."
     image_h = self.encode_image(image, image_features)
-    h, unfused, maps = self.run_text(input_ids, prefix, image_h, caches, return_attn)
+    h, unfused, maps = self.run_text(input_ids, prefix, image_h, caches, return_attn, attention_mask)
     P = h.shape[1] - input_ids.shape[1]
     h, unfused = h[:, P:], unfused[:, P:]
     mask = attention_mask if attention_mask is not None else torch.ones_like(input_ids)
-    logits, pooled = self.lm_head(h), masked_mean(h, mask)
+    scored = labels[:, 1:] != -100 if labels is not None and labels_only else None
+    logits = self.lm_head(h) if scored is None else self.lm_head(h[:, :-1][scored])   # labels_only: scored rows [N,V]
+    pooled = masked_mean(h, mask)
     out = BitGenOutput(logits=logits, hidden=h, pooled=pooled, image_h=image_h, attentions=maps if return_attn else None)
     if robots:
         r, out.reasoning = self.reasoner(pooled)
         out.robot_logits = self.robot_head(pooled + r); out.robot_probs = out.robot_logits.softmax(-1)
-    if image_h is not None: out.text_feat, out.image_feat = masked_mean(unfused, mask), image_h.mean(1)
-    if labels is not None:
+    if image_h is not None:
+        out.text_feat, out.image_feat, out.unfused_h = masked_mean(unfused, mask), image_h.mean(1), unfused
+    if scored is not None: out.loss = F.cross_entropy(logits, labels[:, 1:][scored])
+    elif labels is not None:
         out.loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=-100)
     return out
 BitGenModel.forward = forward
 
 # %% ../nbs/08_model.ipynb #24b79810
-def fused_features(self: BitGenModel, input_ids, attention_mask, image_h) -> torch.Tensor:
-    "Fused (text, image) pair features [B,d] for the ITM head: text and image ITC embeddings, multiplied."
-    h, _, _ = self.run_text(input_ids, image_h=image_h)
+def fused_features(self: BitGenModel, input_ids, attention_mask, image_h, unfused=None) -> torch.Tensor:
+    "Fused (text, image) pair features [B,d] for the ITM head (from the texts' `unfused_h` when already computed)."
+    h, _, _ = self.run_text(input_ids, image_h=image_h, attention_mask=attention_mask, unfused=unfused)
     v = image_h
     for xattn in self.v2t: v = xattn(v, h, ctx_mask=attention_mask)[0]   # padding must not change a pair's features
     t, i = self.itc.embed(masked_mean(h, attention_mask), v.mean(1))
@@ -234,7 +250,7 @@ AutoModel.register(BitGenConfig, BitGenModel, exist_ok=True)
 # %% ../nbs/08_model.ipynb #730d3dfa
 def encode_text(self: BitGenModel, input_ids, attention_mask=None) -> torch.Tensor:
     "Memory vectors z [B,d] for short texts (fact keys, values, questions)."
-    h, _, _ = self.run_text(input_ids)
+    h, _, _ = self.run_text(input_ids, attention_mask=attention_mask)
     return self.memory.encode(h, attention_mask)
 BitGenModel.encode_text = encode_text
 
