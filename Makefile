@@ -58,10 +58,9 @@ train: venv
 bench: venv
 	$(PY) nbs/benchmarks/train_step.py
 
-# The default recipe with its fp32 twin: the ternary / fp32 perplexity ratio (the twin doubles make train's time).
+# The ternary / fp32 perplexity ratio of runs/default/model: the fp32 twin, trained by the same recipe (after make train).
 bench-twin: venv
-	mkdir -p runs/twin
-	$(PM) nbs/train.ipynb runs/twin/train.ipynb -p out_dir ../runs/twin -p budget full -p fp32_twin True
+	$(PY) nbs/benchmarks/quant_ratio.py --model runs/default/model
 
 learning-curves: venv
 	$(PY) nbs/benchmarks/learning_curves.py
