@@ -100,7 +100,7 @@ BUDGETS = {
     'smoke': dict(steps=4, batch_size=4, fact_batch=2, scene_batch=2, stream_batch=1, vision_warmup=2, warmup=1,
                   n_shapes=200, n_tasks_per_robot=10, n_episodes=40, val_every=2, ckpt_every=2, compile=False,
                   model_kwargs=dict(itc_queue=64)),
-    'full': dict(steps=780, batch_size=16, fact_batch=8, scene_batch=16, stream_batch=2, vision_warmup=1200, warmup=30,
+    'full': dict(steps=750, batch_size=16, fact_batch=8, scene_batch=16, stream_batch=2, vision_warmup=1200, warmup=30,
                  n_shapes=10000, n_tasks_per_robot=150, n_episodes=2000, val_every=100, ckpt_every=200, compile=True,
                  model_kwargs=dict(itc_queue=0)),
 }
