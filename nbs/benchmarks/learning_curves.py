@@ -3,6 +3,7 @@ steps and against training minutes on this machine. Writes `nbs/_results/learnin
 interrupted run keeps what it measured) and `nbs/_results/learning_curves.png`.
 
     .venv/bin/python nbs/benchmarks/learning_curves.py [--points 250 500 1000 2000 4000] [--n_eval 200] [--seed 0]
+    .venv/bin/python nbs/benchmarks/learning_curves.py --plot_only --reference 'make train, 750 steps=runs/default/results.json'
 
 One run whose schedule is sized for the last point (the BitNet LR cut at 55 % of it), evaluated as it passes each
 point: the earlier points are mid-schedule, before the LR cut, so they understate what a run of that length would
@@ -25,20 +26,24 @@ def cpu_model() -> str:
     name = next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('Model name')), '?')
     return f"{name}, {'AVX-512' if 'avx512f' in info else 'AVX2 only'}, {os.cpu_count()} cores"
 
-def plot(res: dict, path: Path):
-    "One panel per bar: the figure against joint steps (bottom axis) and training minutes (top axis)."
+def plot(res: dict, path: Path, references: dict = None):
+    "One panel per bar against joint steps; `references` (label -> results.json of a whole run) are drawn as stars."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     pts = res['points']
     steps = [p['steps'] for p in pts]
     fig, axes = plt.subplots(2, 5, figsize=(17, 6.4))
     for ax, (k, (op, bar)) in zip(axes.flat, BARS.items()):
-        ax.plot(steps, [p['eval'].get(k, math.nan) for p in pts], 'o-')
+        ax.plot(steps, [p['eval'].get(k, math.nan) for p in pts], 'o-', label='this run (mid-schedule)')
+        for i, (name, ref) in enumerate((references or {}).items()):
+            ax.plot([ref['train']['steps']], [ref['eval'].get(k, math.nan)], '*', ms=11, color=f'C{i + 2}', label=name)
         ax.axhline(bar, color='tab:red', ls='--', lw=1, label=f'bar {op} {bar}')
         ax.set_xscale('log'); ax.set_title(k, fontsize=10); ax.legend(fontsize=7)
         ax.set_xlabel('joint steps', fontsize=8)
     ax = axes.flat[-1]
     ax.plot(steps, [p['train_minutes'] for p in pts], 'o-', color='tab:gray')
+    for i, (name, ref) in enumerate((references or {}).items()):
+        ax.plot([ref['train']['steps']], [ref['train']['wall_s'] / 60], '*', ms=11, color=f'C{i + 2}')
     ax.set_xscale('log'); ax.set_title('training minutes (warm-up + joint)', fontsize=10); ax.set_xlabel('joint steps', fontsize=8)
     fig.suptitle(f"BitGen tiny, default recipe sized for {res['schedule_steps']} steps, seed {res['seed']}: {res['cpu']}", fontsize=10)
     fig.tight_layout()
@@ -52,7 +57,19 @@ if __name__ == '__main__':
     root = Path(__file__).resolve().parents[2]
     ap.add_argument('--out', default=str(root / 'nbs' / '_results' / 'learning_curves.json'))
     ap.add_argument('--run_dir', default=str(root / 'runs' / 'learning_curves'))
+    ap.add_argument('--reference', action='append', default=[], metavar='LABEL=RESULTS_JSON',
+                    help="a whole run's results.json (train.ipynb) to draw beside the curve, e.g. the default make train")
+    ap.add_argument('--plot_only', action='store_true', help='redraw the PNG from the JSON, training nothing')
     args = ap.parse_args()
+    refs = {}
+    for r in args.reference:
+        label, sep, path = r.partition('=')
+        if not sep or not Path(path).exists(): ap.error(f"--reference wants LABEL=path/to/results.json, got {r!r}")
+        refs[label] = json.loads(Path(path).read_text())
+    if args.plot_only:
+        if not Path(args.out).exists(): ap.error(f"{args.out} does not exist: run the curves first")
+        plot(json.loads(Path(args.out).read_text()), Path(args.out).with_suffix('.png'), refs)
+        raise SystemExit(0)
     points = sorted(set(args.points))
     if points[0] < 1: ap.error('--points must be positive step counts')
     tok = load_tokenizer()
@@ -79,5 +96,5 @@ if __name__ == '__main__':
                                   bars_met=sum((ev.get(k, math.nan) >= b) if op == '>=' else (ev.get(k, math.nan) <= b)
                                                for k, (op, b) in BARS.items())))
         Path(args.out).write_text(json.dumps(res, indent=1, default=str))
-        plot(res, Path(args.out).with_suffix('.png'))
+        plot(res, Path(args.out).with_suffix('.png'), refs)
         print({k: ev.get(k) for k in BARS}, flush=True)
