@@ -39,12 +39,14 @@ def plot(res: dict, path: Path, references: dict = None):
             ax.plot([ref['train']['steps']], [ref['eval'].get(k, math.nan)], '*', ms=11, color=f'C{i + 2}', label=name)
         ax.axhline(bar, color='tab:red', ls='--', lw=1, label=f'bar {op} {bar}')
         ax.set_xscale('log'); ax.set_title(k, fontsize=10); ax.legend(fontsize=7)
+        ax.set_xticks(steps, [str(s) for s in steps]); ax.minorticks_off()
         ax.set_xlabel('joint steps', fontsize=8)
     ax = axes.flat[-1]
     ax.plot(steps, [p['train_minutes'] for p in pts], 'o-', color='tab:gray')
     for i, (name, ref) in enumerate((references or {}).items()):
         ax.plot([ref['train']['steps']], [ref['train']['wall_s'] / 60], '*', ms=11, color=f'C{i + 2}')
     ax.set_xscale('log'); ax.set_title('training minutes (warm-up + joint)', fontsize=10); ax.set_xlabel('joint steps', fontsize=8)
+    ax.set_xticks(steps, [str(s) for s in steps]); ax.minorticks_off()
     fig.suptitle(f"BitGen tiny, default recipe sized for {res['schedule_steps']} steps, seed {res['seed']}: {res['cpu']}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
