@@ -152,8 +152,8 @@ class Block(nn.Module):
         self.ffn_up = BitLinear(dim, ffn_dim or 4 * dim)
         self.ffn_down = BitLinear(ffn_dim or 4 * dim, dim)
 
-    def forward(self, x, cache: SinkKVCache | None = None, return_attn: bool = False, causal: bool = True, attn_mask=None,
-                keep=None):
+    def forward(self, x, cache: SinkKVCache | None = None, return_attn: bool = False, causal: bool = True,
+                attn_mask=None, keep=None):
         "Returns (x [B,T,dim], attention probabilities or None); `keep` [B,T] runs the MLP on those tokens only."
         a, p = self.attn(x, cache, return_attn, causal, attn_mask)
         x = x + a

@@ -354,7 +354,7 @@ def _fact_losses(model, tok, flat, r, wq, qmask, keys, kmask, qs, device, kl_wei
         ids[i, :len(s)] = torch.tensor(s); labels[i, len(s) - len(a):len(s)] = torch.tensor(a)
         mask[i, :len(s)] = 1
     ids, labels, mask = ids.to(device), labels.to(device), mask.to(device)
-    out = model(ids, mask, prefix=unbind(r), labels=labels, labels_only=True, robots=False)   # logits of the answers only
+    out = model(ids, mask, prefix=unbind(r), labels=labels, labels_only=True, robots=False)   # the answers' logits only
     lm = out.loss
     acc = (out.logits.argmax(-1) == labels[:, 1:][labels[:, 1:] != -100]).float().mean()
     wk = model.memory.address(keys)                                     # [B,N,K] unit norm

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .model import BitGenModel, BitGenConfig
-from .quant import BitLinear, rms_norm, compiled_kernels, bf16_grad_products, products, check_products, check_bf16_grads, PRODUCTS
+from .quant import BitLinear, rms_norm, compiled_kernels, bf16_grad_products, products, check_products, check_bf16_grads
+from .quant import PRODUCTS
 from .data import ShapesWorld, RobotTasks, FactEpisodes, collate, attribute_swap, mirror_negatives, mirror_captions, object_patches, SHAPES, COLOURS, HELD_OUT
 from .metrics import robot_accuracy, mixed_texts
 from .fusion import sample_hard_negatives, masked_mean
@@ -61,13 +62,13 @@ class LearnerConfig:
     patience: int = 5                # validations without improvement before stopping
     ckpt_every: int = 100
     mixed_precision: str = 'auto'    # 'auto' (bf16 on GPU, none on CPU) | 'no' | 'bf16'
-    compile: bool = False            # train through torch.compile'd kernels (bitgen.quant.compiled_kernels); the full recipe turns it on for CPUs
-    products: str = 'auto'           # BitLinear's CPU product path: 'auto' (chosen per CPU), 'int8' or 'float'; the same bits every way
-    bf16_grads: bool = False         # BitLinear's backward products in bfloat16 (bitgen.quant.bf16_grad_products): opt-in, changes the model
+    compile: bool = False            # torch.compile'd kernels (quant.compiled_kernels); on in the full CPU recipe
+    products: str = 'auto'           # BitLinear's CPU product path: 'auto' (per CPU), 'int8' or 'float'; the same bits
+    bf16_grads: bool = False         # BitLinear's backward products in bfloat16 (bf16_grad_products): changes the model
     device: str = 'auto'             # 'auto' | 'cpu' | 'cuda'
     fp32_twin: bool = False          # train the nn.Linear twin instead of the ternary model
-    vision_warmup: int = 0           # scene-objective steps for the vision encoder before joint training (Learner.warm_up_vision)
-    max_minutes: float = 0.0         # optional guard on fit's wall time (0 = off): stops with a resumable checkpoint, never re-plans
+    vision_warmup: int = 0           # scene-objective steps for the vision encoder first (Learner.warm_up_vision)
+    max_minutes: float = 0.0         # optional guard on fit's wall time (0 = off): stops resumably, never re-plans
     model_kwargs: dict = field(default_factory=dict)
 
     def check(self):
@@ -107,7 +108,7 @@ BUDGETS = {
 RECIPE = dict(lr=3e-3, max_facts=16, fact_augment=0.25, itc_pool=True)
 
 def recipe(budget: str = 'full', **overrides) -> LearnerConfig:
-    "The `train.ipynb` recipe for `budget` ('smoke' or 'full') as a checked LearnerConfig; keyword arguments override it."
+    "The `train.ipynb` recipe for `budget` ('smoke' or 'full') as a checked LearnerConfig; keywords override it."
     if budget not in BUDGETS: raise ValueError(f"budget must be one of {list(BUDGETS)}, got {budget!r}")
     known = {f.name for f in fields(LearnerConfig)}
     if set(overrides) - known: raise ValueError(f"unknown LearnerConfig fields {sorted(set(overrides) - known)}")
@@ -329,7 +330,8 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         if 'lm_caption' in want: L['lm_caption'] = out.loss
         if want & {'itc', 'itm'}:
             swap_ids, swap_mask, swap_h = self._swap_negatives(ids, mask, out.image_h) if self.c.swap_negatives and img is not None else (ids[:0], mask[:0], out.image_h[:0])
-            neg_text = masked_mean(m.run_text(swap_ids, attention_mask=swap_mask)[1], swap_mask).float() if len(swap_ids) else None
+            neg_text = None if not len(swap_ids) else \
+                masked_mean(m.run_text(swap_ids, attention_mask=swap_mask)[1], swap_mask).float()
             x_h, x_text = (extra_h, self._itc_pool(extra)) if self.c.itc_pool and extra is not None else (out.image_h[:0], out.text_feat[:0])
             L['itc'], sim = m.itc(torch.cat([out.text_feat, x_text]).float(), torch.cat([out.image_feat, x_h.mean(1)]).float(), negative_text=neg_text)
             if 'itm' in want and len(ids) >= 2:
@@ -352,8 +354,8 @@ def compute_losses(self: Learner, batches: dict) -> dict:
         if 'ponder' in want: L['ponder'] = out.reasoning['ponder_loss'].mean()
     b = batches.get('reasoning')
     if b is not None and 'lm_reasoning' in want:
-        L['lm_reasoning'] = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev), robots=False,
-                               labels_only=True).loss
+        L['lm_reasoning'] = m(b['input_ids'].to(dev), b['attention_mask'].to(dev), labels=b['labels'].to(dev),
+                              robots=False, labels_only=True).loss
     b = batches.get('stream')
     if b is not None and 'lm_stream' in want:
         b = b.to(dev); L['lm_stream'] = m(b, labels=b, robots=False, labels_only=True).loss
@@ -402,7 +404,7 @@ def _autocast(self: Learner):
 
 @contextlib.contextmanager
 def _training_kernels(self: Learner):
-    "The BitLinear arithmetic of training: compiled kernels, the product path and bfloat16 backward products, as configured."
+    "The BitLinear arithmetic of training: compiled kernels, product path, bfloat16 backward products, as configured."
     with compiled_kernels(self.c.compile), products(self.c.products), bf16_grad_products(self.c.bf16_grads): yield
 
 def backward_step(self: Learner, step: int) -> dict:
@@ -435,7 +437,8 @@ def train_step(self: Learner) -> dict:
     bad = [k for k, v in logs.items() if not math.isfinite(v)] + ([] if math.isfinite(float(gn)) else ['gradients'])
     if bad: self.opt.zero_grad(set_to_none=False)            # a NaN or inf never reaches the weights
     else:
-        for g in self.opt.param_groups: g['lr'], g['weight_decay'] = lr * g['lr_scale'], wd if g['decays'] else 0.0   # norms, gains, embeddings, log-variances never decay
+        for g in self.opt.param_groups:   # norms, gains, embeddings, log-variances never decay
+            g['lr'], g['weight_decay'] = lr * g['lr_scale'], wd if g['decays'] else 0.0
         self.opt.step()
     self.step += 1
     self.bad_steps = self.bad_steps + 1 if bad else 0
@@ -463,7 +466,8 @@ def validate(self: Learner, n_batches: int = 2) -> dict:
     # ITC pushes validation features into the queue when called in train mode only, so the queue is unchanged here.
     val = sum(v for k, v in acc.items() if k in TASK_OBJECTIVES)
     lm = [acc[k] for k in ('lm_caption', 'lm_task') if k in acc]
-    rec = dict(step=self.step, val_loss=val, val_ppl=_exp(sum(lm) / len(lm)) if lm else float('nan'), **{f'val_{k}': v for k, v in acc.items()})
+    rec = dict(step=self.step, val_loss=val, val_ppl=_exp(sum(lm) / len(lm)) if lm else float('nan'),
+               **{f'val_{k}': v for k, v in acc.items()})
     if 'robot' in self.c.objectives: rec['val_per_robot'] = self.robot_val_accuracy()
     rec['improved'] = val < self.best_val
     if rec['improved']: self.best_val, self.bad_vals = val, 0
@@ -504,7 +508,8 @@ def _atomic_dir(target: Path, fill):
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _recover(target)
-    old, tmp = target.with_name(f'.{target.name}.old'), Path(tempfile.mkdtemp(dir=target.parent, prefix=f'.{target.name}.tmp'))
+    old = target.with_name(f'.{target.name}.old')
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f'.{target.name}.tmp'))
     try:
         fill(tmp)
         for p in [*sorted(tmp.rglob('*'), reverse=True), tmp]: _fsync(p)   # files, then their folders
@@ -536,7 +541,8 @@ def save_checkpoint(self: Learner, path) -> Path | None:
     self.acc.wait_for_everyone()
     if not self.acc.is_main_process: return None
     bad = [n for n, p in self.model.named_parameters() if not torch.isfinite(p).all()]
-    if bad: raise ValueError(f"refusing to save non-finite weights ({', '.join(bad[:3])}, ...) to {path}: the previous checkpoint is kept")
+    if bad: raise ValueError(f"refusing to save non-finite weights ({', '.join(bad[:3])}, ...) to {path}: "
+                             "the previous checkpoint is kept")
     T, J = self._opt_tensors()
     state = dict(step=self.step, best_val=self.best_val, bad_vals=self.bad_vals, history=self.history, val_history=self.val_history,
                  config=asdict(self.c), **J)
@@ -551,7 +557,7 @@ Learner._opt_tensors, Learner.save_checkpoint = _opt_tensors, save_checkpoint
 def load_checkpoint(self: Learner, path) -> 'Learner':
     "Restore weights, optimizer, weighting, RNG and counters from a checkpoint folder (tensors via safetensors only)."
     path = Path(path)
-    if _recover(path): print(f"{path}: brought back the previous checkpoint, which a crash had left as .{path.name}.old")
+    if _recover(path): print(f"{path}: brought back the previous checkpoint, left as .{path.name}.old by a crash")
     if not (path / 'state.json').exists(): raise FileNotFoundError(f"{path} is not a checkpoint folder (no state.json); pass out_dir/checkpoints/last or best")
     st = json.loads((path / 'state.json').read_text())
     saved = [n for n in st['config']['objectives'] if n not in REGULARISERS]
@@ -592,7 +598,8 @@ def _hms(seconds: float) -> str:
 class Progress:
     "Whole-line progress of a long phase: step, values, steps/s and ETA, at most every `every` seconds."
     def __init__(self, phase: str, total: int, start: int = 0, every: float = 20.0, enabled: bool = True, out=None):
-        self.phase, self.total, self.start, self.every, self.enabled, self.out = phase, total, start, every, enabled, out
+        self.phase, self.total, self.start, self.every = phase, total, start, every
+        self.enabled, self.out = enabled, out
         self.t0 = self.last = time.time()
 
     def update(self, step: int, force: bool = False, **values) -> str | None:
@@ -603,7 +610,8 @@ class Progress:
         rate = (step - self.start) / elapsed if elapsed > 0 else 0.0
         eta = (self.total - step) / rate if rate > 0 else float('nan')
         shown = ''.join(f"  {k} {v:.4g}" for k, v in values.items())
-        line = f"{self.phase}  step {step}/{self.total}{shown}  {rate:.2f} steps/s  elapsed {_hms(elapsed)}  ETA {_hms(eta)}"
+        line = (f"{self.phase}  step {step}/{self.total}{shown}  {rate:.2f} steps/s  "
+                f"elapsed {_hms(elapsed)}  ETA {_hms(eta)}")
         print(line, file=self.out or sys.stdout, flush=True)
         return line
 
@@ -623,7 +631,7 @@ def _deferred_interrupt():
     if hit: raise KeyboardInterrupt
 
 def fit(self: Learner, steps: int | None = None, monitor=None, progress: bool = True) -> dict:
-    "Train to `steps` (default config.steps), early stopping, the time guard or Ctrl-C (which saves); returns a summary."
+    "Train to `steps` (default config.steps), early stop, the time guard or Ctrl-C (which saves); returns a summary."
     end, t0, excluded = min(steps or self.c.steps, self.c.steps), time.time(), 0.0
     bar = Progress('train', end, start=self.step, enabled=progress and self.acc.is_main_process)
     try:
@@ -631,17 +639,18 @@ def fit(self: Learner, steps: int | None = None, monitor=None, progress: bool = 
             with _deferred_interrupt():
                 if self._fit_step(end, monitor, bar, progress): break
                 last = self.history[-1]
-                if last.get('flops_counted'): excluded += last['step_s']     # the FLOP-counting step is not training time
+                if last.get('flops_counted'): excluded += last['step_s']   # the FLOP-counting step is not training
                 if self._guard_fired(time.time() - t0 - excluded, end): break
     except KeyboardInterrupt:
         self.stopped = f'interrupted at step {self.step} of {end}'
-        if self.out_dir: self.stopped += f": {self.save_checkpoint(self.out_dir / 'checkpoints' / 'last')} saved, resume from it"
+        if self.out_dir:
+            self.stopped += f": {self.save_checkpoint(self.out_dir / 'checkpoints' / 'last')} saved, resume from it"
         print(self.stopped, flush=True)
         raise
     if self.out_dir: self.save_checkpoint(self.out_dir / 'checkpoints' / 'last')
     if self.stopped and progress: print(self.stopped, flush=True)
-    return dict(steps=self.step, planned_steps=self.c.steps, seconds=time.time() - t0, stopped=self.stopped or 'completed',
-                best_val=self.best_val)
+    return dict(steps=self.step, planned_steps=self.c.steps, seconds=time.time() - t0,
+                stopped=self.stopped or 'completed', best_val=self.best_val)
 
 def _fit_step(self: Learner, end: int, monitor, bar, progress) -> bool:
     "One step of fit with its validation and checkpoints; True when training must stop."
@@ -649,7 +658,7 @@ def _fit_step(self: Learner, end: int, monitor, bar, progress) -> bool:
     rec = self.train_step()
     if monitor: monitor.after_step(self, rec)
     bar.update(self.step, loss=rec['total'])
-    if rec.get('skipped') and progress: print(f"step {self.step}: non-finite {rec['skipped']}: update skipped", flush=True)
+    if rec.get('skipped') and progress: print(f"step {self.step}: non-finite {rec['skipped']}: skipped", flush=True)
     if self.bad_steps >= MAX_BAD_STEPS:
         self.stopped = (f"non-finite loss or gradients for {MAX_BAD_STEPS} steps in a row, to step {self.step} "
                         f"({rec['skipped']}): stopped; the checkpoints hold the last finite weights (try a lower lr)")
@@ -669,7 +678,7 @@ def _guard_fired(self: Learner, seconds: float, end: int) -> bool:
     "Whether fit's wall time has passed the `max_minutes` guard; if so `stopped` says where and how to resume."
     if not self.c.max_minutes or seconds <= 60 * self.c.max_minutes or self.step >= end: return False
     last = self.out_dir / 'checkpoints' / 'last' if self.out_dir else None
-    how = f"resume the same run from {last} (train.ipynb: -p resume {last})" if last else "give out_dir to keep a checkpoint"
+    how = f"resume the same run from {last} (train.ipynb: -p resume {last})" if last else "give out_dir to keep one"
     self.stopped = (f"time guard: max_minutes={self.c.max_minutes:g} reached at step {self.step} of {end}; "
                     f"the schedule was not changed: {how}")
     return True

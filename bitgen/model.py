@@ -79,7 +79,7 @@ class BitGenOutput(ModelOutput):
     text_feat: torch.Tensor = None       # [B, d] unfused pooled text (for ITC), when an image is given
     image_feat: torch.Tensor = None      # [B, d] pooled image features (for ITC), when an image is given
     image_h: torch.Tensor = None         # [B, N, d] image token features
-    unfused_h: torch.Tensor = None       # [B, T, d] text hidden states before the first fusion layer, when an image is given
+    unfused_h: torch.Tensor = None       # [B, T, d] text hidden states before the first fusion layer (with an image)
     reasoning: dict = None               # Tiny-R1's info: steps, halt_probs, expected_steps, ponder_loss
     attentions: list = None              # per layer [B, H, T, Tk], on request
     loss: torch.Tensor = None            # LM loss when labels are given
@@ -157,8 +157,8 @@ def _right_padded(mask, caches) -> torch.Tensor | None:
     if bool(m.all()) or not bool((m[:, 1:] <= m[:, :-1]).all()): return None   # nothing to skip, or not right-padded
     return m
 
-def run_text(self: BitGenModel, input_ids, prefix=None, image_h=None, caches=None, return_attn=False, attention_mask=None,
-             unfused=None):
+def run_text(self: BitGenModel, input_ids, prefix=None, image_h=None, caches=None, return_attn=False,
+             attention_mask=None, unfused=None):
     "Text stream: (hidden [B,P+T,d], unfused hidden before the fusion layers, attention maps); from `unfused` if known."
     first_fused = len(self.blocks) - len(self.t2v)
     x = self.embed_tokens(input_ids) if unfused is None else unfused

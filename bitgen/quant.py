@@ -65,7 +65,7 @@ def int8_dot_isa() -> str | None:
     "The CPU's int8 dot-product extension that oneDNN may use (AMX, AVX512-VNNI, AVX-VNNI), or None."
     try: flags = set(Path('/proc/cpuinfo').read_text().split())
     except OSError: return None
-    if os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL').upper() in ('SSE41', 'AVX', 'AVX2'): return None   # capped, as in emulation
+    if os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL').upper() in ('SSE41', 'AVX', 'AVX2'): return None   # capped ISA
     return next((name for flag, name in _INT8_FLAGS if flag in flags), None)
 
 # %% ../nbs/00_quant.ipynb #1f2785ae
@@ -125,7 +125,8 @@ def _choose(device: str) -> tuple[str, str]:
     if want != 'auto': return want, f'BITGEN_PRODUCTS={want}'
     if device != 'cpu': return 'float', f'{device}: float32 products'
     isa = int8_dot_isa()
-    if isa is None: return 'float', f'float32: no int8 dot-product instruction ({torch.backends.cpu.get_cpu_capability()})'
+    cap = torch.backends.cpu.get_cpu_capability()
+    if isa is None: return 'float', f'float32: no int8 dot-product instruction ({cap})'
     ms = measure_products()
     path = 'int8' if ms['int8'] < ms['float'] else 'float'
     return path, f"{path}: {isa}, int8 {ms['int8']:.2f} ms vs float32 {ms['float']:.2f} ms"

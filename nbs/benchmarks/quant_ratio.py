@@ -28,10 +28,12 @@ if __name__ == '__main__':
     twin.warm_up_vision(cfg.vision_warmup)
     summary = twin.fit()
     train_s = time.time() - t0
+    twin.model.save_pretrained(Path(args.model).parent.parent / 'twin' / 'model', safe_serialization=True)   # kept, git-ignored
     ternary = BitGenModel.from_pretrained(args.model).eval()
     ev = evaluate(ternary, tok, n_eval=args.n_eval, seed=args.seed, fp32_model=twin.model.eval(), suites=('quantisation',),
                   progress=False)
     res = dict(model=str(args.model), seed=args.seed, twin_steps=summary['steps'], twin_train_s=round(train_s, 1),
-               bar='quant_ppl_ratio <= 1.15', **{k: v for k, v in ev.items() if isinstance(v, (int, float))})
+               bar='quant_ppl_ratio <= 1.15')
+    res.update({k: v for k, v in ev.items() if isinstance(v, (int, float)) and k not in res})
     Path(args.out).write_text(json.dumps(res, indent=1))
     print(json.dumps(res, indent=1))
