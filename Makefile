@@ -52,13 +52,14 @@ train: venv
 	mkdir -p runs/default
 	$(PM) nbs/train.ipynb runs/default/train.ipynb -p out_dir ../runs/default -p budget full
 	$(MAKE) -C firmware deps
-	$(PM) nbs/deploy.ipynb runs/default/deploy.ipynb -p checkpoint ../runs/default/model -p model_size tiny -p out_dir ../firmware/include -p measure True
+	$(PM) nbs/deploy.ipynb runs/default/deploy.ipynb -p checkpoint ../runs/default/model -p model_size tiny \
+	    -p out_dir ../firmware/include -p measure True
 
 # Benchmarks: measurements written to nbs/_results/, never asserted by tests.
 bench: venv
 	$(PY) nbs/benchmarks/train_step.py
 
-# The ternary / fp32 perplexity ratio of runs/default/model: the fp32 twin, trained by the same recipe (after make train).
+# The ternary / fp32 perplexity ratio of runs/default/model: the fp32 twin by the same recipe (after make train).
 bench-twin: venv
 	$(PY) nbs/benchmarks/quant_ratio.py --model runs/default/model
 

@@ -358,7 +358,8 @@ def compute_losses(self: Learner, batches: dict) -> dict:
                               robots=False, labels_only=True).loss
     b = batches.get('stream')
     if b is not None and 'lm_stream' in want:
-        b = b.to(dev); L['lm_stream'] = m(b, labels=b, robots=False, labels_only=True).loss
+        b = b.to(dev)
+        L['lm_stream'] = m(b, labels=b, robots=False, labels_only=True).loss
     eps = batches.get('facts')
     if eps and want & {'facts', 'memory_kl'}:
         f = fact_episode_loss(m, self.tok, eps, dev, augment=self.c.fact_augment, generator=self.gen)

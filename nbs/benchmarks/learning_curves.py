@@ -3,7 +3,8 @@ steps and against training minutes on this machine. Writes `nbs/_results/learnin
 interrupted run keeps what it measured) and `nbs/_results/learning_curves.png`.
 
     .venv/bin/python nbs/benchmarks/learning_curves.py [--points 250 500 1000 2000 4000] [--n_eval 200] [--seed 0]
-    .venv/bin/python nbs/benchmarks/learning_curves.py --plot_only --reference 'make train, 750 steps=runs/default/results.json'
+    .venv/bin/python nbs/benchmarks/learning_curves.py --plot_only \
+        --reference 'make train, 750 steps=runs/default/results.json'
 
 One run whose schedule is sized for the last point (the BitNet LR cut at 55 % of it), evaluated as it passes each
 point: the earlier points are mid-schedule, before the LR cut, so they understate what a run of that length would
@@ -17,7 +18,8 @@ from bitgen.learner import Learner, recipe
 from bitgen.metrics import evaluate
 
 BARS = {'robot_top1': ('>=', 0.90), 'fact_success': ('>=', 0.95), 'fact_paraphrase': ('>=', 0.80),
-        'fact_forget_recall': ('<=', 0.05), 't2i_r1': ('>=', 0.80), 'i2t_r1': ('>=', 0.80), 'itm_accuracy': ('>=', 0.90),
+        'fact_forget_recall': ('<=', 0.05), 't2i_r1': ('>=', 0.80), 'i2t_r1': ('>=', 0.80),
+        'itm_accuracy': ('>=', 0.90),
         'reasoning_compliance': ('>=', 1.0), 'stream_ppl_ratio_sinks': ('<=', 1.05)}
 
 def cpu_model() -> str:
@@ -26,9 +28,18 @@ def cpu_model() -> str:
     name = next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('Model name')), '?')
     return f"{name}, {'AVX-512' if 'avx512f' in info else 'AVX2 only'}, {os.cpu_count()} cores"
 
+def _axis(ax, steps, title: str):
+    "Log-scaled joint-step axis labelled at the measured points."
+    ax.set_xscale('log')
+    ax.set_xticks(steps, [str(s) for s in steps])
+    ax.minorticks_off()
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel('joint steps', fontsize=8)
+
 def plot(res: dict, path: Path, references: dict = None):
     "One panel per bar against joint steps; `references` (label -> results.json of a whole run) are drawn as stars."
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+    matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     pts = res['points']
     steps = [p['steps'] for p in pts]
@@ -38,16 +49,16 @@ def plot(res: dict, path: Path, references: dict = None):
         for i, (name, ref) in enumerate((references or {}).items()):
             ax.plot([ref['train']['steps']], [ref['eval'].get(k, math.nan)], '*', ms=11, color=f'C{i + 2}', label=name)
         ax.axhline(bar, color='tab:red', ls='--', lw=1, label=f'bar {op} {bar}')
-        ax.set_xscale('log'); ax.set_title(k, fontsize=10); ax.legend(fontsize=7)
-        ax.set_xticks(steps, [str(s) for s in steps]); ax.minorticks_off()
-        ax.set_xlabel('joint steps', fontsize=8)
+        _axis(ax, steps, k)
+        ax.legend(fontsize=7)
     ax = axes.flat[-1]
     ax.plot(steps, [p['train_minutes'] for p in pts], 'o-', color='tab:gray')
     for i, (name, ref) in enumerate((references or {}).items()):
         ax.plot([ref['train']['steps']], [ref['train']['wall_s'] / 60], '*', ms=11, color=f'C{i + 2}')
-    ax.set_xscale('log'); ax.set_title('training minutes (warm-up + joint)', fontsize=10); ax.set_xlabel('joint steps', fontsize=8)
-    ax.set_xticks(steps, [str(s) for s in steps]); ax.minorticks_off()
-    fig.suptitle(f"BitGen tiny, default recipe sized for {res['schedule_steps']} steps, seed {res['seed']}: {res['cpu']}", fontsize=10)
+    _axis(ax, steps, 'training minutes (warm-up + joint)')
+    fig.suptitle(f"BitGen tiny, default recipe sized for {res['schedule_steps']} steps, seed {res['seed']}: "
+                 f"{res['cpu']}",
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
 
@@ -60,7 +71,7 @@ if __name__ == '__main__':
     ap.add_argument('--out', default=str(root / 'nbs' / '_results' / 'learning_curves.json'))
     ap.add_argument('--run_dir', default=str(root / 'runs' / 'learning_curves'))
     ap.add_argument('--reference', action='append', default=[], metavar='LABEL=RESULTS_JSON',
-                    help="a whole run's results.json (train.ipynb) to draw beside the curve, e.g. the default make train")
+                    help="a whole run's results.json (train.ipynb) to draw beside the curve")
     ap.add_argument('--plot_only', action='store_true', help='redraw the PNG from the JSON, training nothing')
     args = ap.parse_args()
     refs = {}
@@ -77,8 +88,8 @@ if __name__ == '__main__':
     tok = load_tokenizer()
     cfg = recipe('full', steps=points[-1], seed=args.seed, patience=10 ** 6)
     lrn = Learner(cfg, tok, out_dir=args.run_dir)
-    res = dict(schedule_steps=points[-1], seed=args.seed, n_eval=args.n_eval, cpu=cpu_model(), threads=torch.get_num_threads(),
-               config=cfg.__dict__, points=[])
+    res = dict(schedule_steps=points[-1], seed=args.seed, n_eval=args.n_eval, cpu=cpu_model(),
+               threads=torch.get_num_threads(), config=cfg.__dict__, points=[])
     t0, c0 = time.time(), time.process_time()
     print(f"== vision warm-up: {cfg.vision_warmup} steps ==", flush=True)
     warm = lrn.warm_up_vision(cfg.vision_warmup)
@@ -93,7 +104,8 @@ if __name__ == '__main__':
         ev = evaluate(lrn.model.eval(), tok, n_eval=args.n_eval, seed=args.seed, progress=False)
         lrn.model.train()
         ev = {k: v for k, v in ev.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        res['points'].append(dict(steps=lrn.step, train_minutes=round(train_s / 60, 2), cpu_minutes=round(cpu_s / 60, 2),
+        res['points'].append(dict(steps=lrn.step, train_minutes=round(train_s / 60, 2),
+                                  cpu_minutes=round(cpu_s / 60, 2),
                                   eval_s=round(time.time() - t0, 1), eval=ev,
                                   bars_met=sum((ev.get(k, math.nan) >= b) if op == '>=' else (ev.get(k, math.nan) <= b)
                                                for k, (op, b) in BARS.items())))

@@ -14,12 +14,14 @@ from bitgen.metrics import evaluate
 if __name__ == '__main__':
     root = Path(__file__).resolve().parents[2]
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--model', default=str(root / 'runs' / 'default' / 'model'), help='the ternary model (make train writes it)')
+    ap.add_argument('--model', default=str(root / 'runs' / 'default' / 'model'),
+                    help='the ternary model (make train writes it)')
     ap.add_argument('--seed', type=int, default=0, help="the seed the ternary model was trained with")
     ap.add_argument('--n_eval', type=int, default=200)
     ap.add_argument('--out', default=str(root / 'nbs' / '_results' / 'quant_ratio.json'))
     args = ap.parse_args()
-    if not (Path(args.model) / 'config.json').exists(): ap.error(f"{args.model} is not a saved model: run `make train` first")
+    if not (Path(args.model) / 'config.json').exists():
+        ap.error(f"{args.model} is not a saved model: run `make train` first")
     tok = load_tokenizer()
     cfg = recipe('full', seed=args.seed, fp32_twin=True)
     twin = Learner(cfg, tok)
@@ -28,10 +30,10 @@ if __name__ == '__main__':
     twin.warm_up_vision(cfg.vision_warmup)
     summary = twin.fit()
     train_s = time.time() - t0
-    twin.model.save_pretrained(Path(args.model).parent.parent / 'twin' / 'model', safe_serialization=True)   # kept, git-ignored
+    twin.model.save_pretrained(root / 'runs' / 'twin' / 'model', safe_serialization=True)   # kept (git-ignored)
     ternary = BitGenModel.from_pretrained(args.model).eval()
-    ev = evaluate(ternary, tok, n_eval=args.n_eval, seed=args.seed, fp32_model=twin.model.eval(), suites=('quantisation',),
-                  progress=False)
+    ev = evaluate(ternary, tok, n_eval=args.n_eval, seed=args.seed, fp32_model=twin.model.eval(),
+                  suites=('quantisation',), progress=False)
     res = dict(model=str(args.model), seed=args.seed, twin_steps=summary['steps'], twin_train_s=round(train_s, 1),
                bar='quant_ppl_ratio <= 1.15')
     res.update({k: v for k, v in ev.items() if isinstance(v, (int, float)) and k not in res})

@@ -14,33 +14,38 @@ from bitgen.tokenizer import load_tokenizer
 from bitgen.learner import Learner, recipe
 from bitgen.quant import products, product_path, int8_dot_isa, measure_products, native_bf16
 
+ENV_KNOBS = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'MKL_ENABLE_INSTRUCTIONS', 'OMP_NUM_THREADS')
+
+def _seconds(f) -> float:
+    "Wall seconds of one call of f."
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
+
 def cpu_facts() -> dict:
     "Model name, frequency, vector ISA and thread count of this machine."
     info = subprocess.run(['lscpu'], capture_output=True, text=True).stdout
     get = lambda k: next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith(k + ':')), None)
     flags = set((get('Flags') or '').split())
     return dict(model=get('Model name'), bogomips=get('BogoMIPS'), avx512='avx512f' in flags, avx2='avx2' in flags,
-                int8_dot=int8_dot_isa(), native_bf16=native_bf16(), torch_capability=torch.backends.cpu.get_cpu_capability(),
-                threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
-                env={k: os.environ[k] for k in ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'MKL_ENABLE_INSTRUCTIONS', 'OMP_NUM_THREADS') if k in os.environ})
+                int8_dot=int8_dot_isa(), native_bf16=native_bf16(),
+                torch_capability=torch.backends.cpu.get_cpu_capability(), threads=torch.get_num_threads(),
+                torch=torch.__version__, python=platform.python_version(),
+                env={k: os.environ[k] for k in ENV_KNOBS if k in os.environ})
 
 def sgemm_gflops(n: int = 2048, reps: int = 5) -> float:
     "Measured float32 matmul rate on this machine (GFLOP/s): the practical peak a step's products could reach."
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t0)
+    ts = [_seconds(lambda: a @ b) for _ in range(reps)]
     return 2 * n ** 3 / sorted(ts)[reps // 2] / 1e9
 
 def step_times(tok, n: int, bf16_anyway: bool = False, **over) -> dict:
     "Median and mean seconds of `n` full-recipe training steps after two warm-up steps (which also compile)."
     lrn = Learner(recipe('full', **over), tok)
     if bf16_anyway: lrn.c.bf16_grads = True     # past Learner's refusal, to measure what it would cost here
-    t0 = time.perf_counter(); lrn.train_step(); lrn.train_step(); first = time.perf_counter() - t0
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter(); lrn.train_step(); ts.append(time.perf_counter() - t0)
+    first = _seconds(lambda: (lrn.train_step(), lrn.train_step()))
+    ts = [_seconds(lrn.train_step) for _ in range(n)]
     return dict(median_s=round(sorted(ts)[n // 2], 4), mean_s=round(sum(ts) / n, 4), first_two_s=round(first, 2), n=n)
 
 def profile_step(tok, compile: bool) -> dict:
@@ -54,12 +59,14 @@ def profile_step(tok, compile: bool) -> dict:
         wall = (time.perf_counter() - t0) / 3
     ev = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
     total = sum(e.self_cpu_time_total for e in ev)
-    top = [dict(op=e.key[:60], share=round(e.self_cpu_time_total / total, 3), ms_per_step=round(e.self_cpu_time_total / 3e3, 1))
-           for e in ev[:15]]
+    top = [dict(op=e.key[:60], share=round(e.self_cpu_time_total / total, 3),
+                ms_per_step=round(e.self_cpu_time_total / 3e3, 1)) for e in ev[:15]]
     groups = {'matrix products (mm, bmm, addmm, linear)': r'aten::(mm|bmm|addmm|linear|matmul)$',
-              'compiled element-wise kernels': r'CompiledFxGraph|Torch-Compiled', 'softmax / attention': r'softmax|attention',
+              'compiled element-wise kernels': r'CompiledFxGraph|Torch-Compiled',
+              'softmax / attention': r'softmax|attention',
               'copies, cat, views': r'aten::(copy_|cat|clone|contiguous|_to_copy|to|stack|index|index_select)$'}
-    share = {g: round(sum(e.self_cpu_time_total for e in ev if re.search(p, e.key)) / total, 3) for g, p in groups.items()}
+    share = {g: round(sum(e.self_cpu_time_total for e in ev if re.search(p, e.key)) / total, 3)
+             for g, p in groups.items()}
     share['everything else'] = round(1 - sum(share.values()), 3)
     return dict(flops=fc.get_total_flops(), wall_s=round(wall, 4), top_ops=top, share=share)
 
